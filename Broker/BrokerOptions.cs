@@ -1,0 +1,44 @@
+namespace Shop.Broker;
+
+/// <summary>
+/// Broker settings, bound from the configuration section <c>Broker</c>
+/// (appsettings, <c>Broker__Port</c> env vars, or <c>--Broker:Port=9092</c> on the command line).
+/// </summary>
+public sealed class BrokerOptions
+{
+    public const string Section = "Broker";
+
+    /// <summary>The Kafka protocol port.</summary>
+    public int Port { get; set; } = 9092;
+
+    /// <summary>The host name Metadata advertises: the address clients really reach.</summary>
+    public string AdvertisedHost { get; set; } = "localhost";
+
+    /// <summary>Where topics live, one folder per partition in Kafka's layout.</summary>
+    public string DataDir { get; set; } = "./data";
+
+    /// <summary>Our node id: leader of every partition and the controller.</summary>
+    public int NodeId { get; set; } = 1;
+
+    public int DefaultPartitions { get; set; } = 1;
+
+    public bool AutoCreateTopics { get; set; } = true;
+
+    /// <summary>A segment rolls when it would grow past this size.</summary>
+    public long SegmentBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>A segment rolls when its first batch is older than this.</summary>
+    public long SegmentMs { get; set; } = 7L * 24 * 60 * 60 * 1000;
+
+    /// <summary>Frames larger than this close the connection (Kafka's socket.request.max.bytes).</summary>
+    public int MaxFrameBytes { get; set; } = 100 * 1024 * 1024;
+
+    public void Validate()
+    {
+        if (Port is < 0 or > 65535) throw new InvalidOperationException($"Broker:Port must be 0–65535, got {Port}.");
+        if (string.IsNullOrWhiteSpace(DataDir)) throw new InvalidOperationException("Broker:DataDir must be set.");
+        if (DefaultPartitions < 1) throw new InvalidOperationException($"Broker:DefaultPartitions must be at least 1, got {DefaultPartitions}.");
+        if (SegmentBytes < 1024) throw new InvalidOperationException($"Broker:SegmentBytes must be at least 1024, got {SegmentBytes}.");
+        if (MaxFrameBytes < 1024) throw new InvalidOperationException($"Broker:MaxFrameBytes must be at least 1024, got {MaxFrameBytes}.");
+    }
+}
