@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs what the tests need (idempotent, quick when already present), then runs every test project.
+# Ends with one line: "N passed, N failed[, N skipped]" summed over all test projects.
+set -uo pipefail
+cd "$(dirname "$0")"
+
+step() { printf '\n== %s\n' "$*"; }
+
+need_apt=()
+command -v kcat >/dev/null 2>&1 || need_apt+=(kcat)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  step "Installing Debian packages: ${need_apt[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null \
+    || { echo "apt-get install ${need_apt[*]} failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+for dir in tests/clients; do
+  if [ -f "$dir/package.json" ] && [ ! -d "$dir/node_modules" -o "$dir/package.json" -nt "$dir/node_modules" ]; then
+    step "npm install in $dir"
+    (cd "$dir" && npm install --no-audit --no-fund --loglevel=error) || { echo "npm install failed"; echo "0 passed, 1 failed"; exit 1; }
+    touch "$dir/node_modules"
+  fi
+done
+
+step "dotnet tool restore"
+dotnet tool restore >/dev/null || { echo "dotnet tool restore failed"; echo "0 passed, 1 failed"; exit 1; }
+
+step "dotnet build"
+if ! dotnet build Shop.sln -c Debug -warnaserror -nologo -v:q; then
+  echo "build failed"; echo "0 passed, 1 failed"; exit 1
+fi
+
+step "dotnet test"
+log=$(mktemp)
+dotnet test Shop.sln --no-build -c Debug --nologo "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# Sum the per-assembly summaries: "Passed!  - Failed: 0, Passed: 12, Skipped: 0, Total: 12, ..."
+read -r passed failed skipped < <(grep -E '(Passed|Failed)! +- Failed: ' "$log" | awk -F'[:,]' '
+  { f += $2; p += $4; s += $6 } END { printf "%d %d %d\n", p, f, s }')
+assemblies=$(grep -cE '(Passed|Failed)! +- Failed: ' "$log")
+rm -f "$log"
+# A test host that crashed reports no summary: count it as a failure rather than hide it.
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+[ "$assemblies" -eq 0 ] && [ "$failed" -eq 0 ] && failed=1
+
+summary="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
+echo
+echo "$summary"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
