@@ -46,6 +46,11 @@ rm -f "$log"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 [ "$assemblies" -eq 0 ] && [ "$failed" -eq 0 ] && failed=1
 
+step "benchmarks, quick mode (smoke: fails only on errors)"
+if ! dotnet run -c Release --project bench/Bench -- quick; then
+  echo "bench quick mode failed"; failed=$((failed + 1)); status=1
+fi
+
 summary="$passed passed, $failed failed"
 [ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
 echo
