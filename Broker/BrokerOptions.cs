@@ -33,12 +33,29 @@ public sealed class BrokerOptions
     /// <summary>Frames larger than this close the connection (Kafka's socket.request.max.bytes).</summary>
     public int MaxFrameBytes { get; set; } = 100 * 1024 * 1024;
 
+    /// <summary>
+    /// When an acks=all produce is answered. <c>Always</c>: only after its bytes are fsynced (group
+    /// commit shares one fsync among concurrent producers); an acknowledged record survives a power
+    /// cut. <c>Interval</c>: at once, with an fsync every <see cref="FlushIntervalMs"/>; a crash of
+    /// the machine (not just the broker process) can lose up to that much acknowledged data.
+    /// </summary>
+    public FlushPolicy FlushPolicy { get; set; } = FlushPolicy.Always;
+
+    public int FlushIntervalMs { get; set; } = 1000;
+
     public void Validate()
     {
         if (Port is < 0 or > 65535) throw new InvalidOperationException($"Broker:Port must be 0–65535, got {Port}.");
         if (string.IsNullOrWhiteSpace(DataDir)) throw new InvalidOperationException("Broker:DataDir must be set.");
         if (DefaultPartitions < 1) throw new InvalidOperationException($"Broker:DefaultPartitions must be at least 1, got {DefaultPartitions}.");
         if (SegmentBytes < 1024) throw new InvalidOperationException($"Broker:SegmentBytes must be at least 1024, got {SegmentBytes}.");
+        if (FlushIntervalMs < 1) throw new InvalidOperationException($"Broker:FlushIntervalMs must be at least 1, got {FlushIntervalMs}.");
         if (MaxFrameBytes < 1024) throw new InvalidOperationException($"Broker:MaxFrameBytes must be at least 1024, got {MaxFrameBytes}.");
     }
+}
+
+public enum FlushPolicy
+{
+    Always,
+    Interval,
 }

@@ -1,36 +1,124 @@
-namespace Shop.Broker.Storage;
+using Shop.Broker.Protocol;
 
-// CONTRACT: see LogManager.cs.
+namespace Shop.Broker.Storage;
 
 /// <summary>
 /// One partition's log: segments of record batches stored verbatim (magic 2), with offsets
 /// assigned by rewriting each batch's base offset. Thread-safe: appends are serialized, reads
-/// run concurrently with them.
+/// run concurrently with them and see only whole batches below the log end offset.
 /// </summary>
-public sealed class PartitionLog
+public sealed class PartitionLog : IDisposable
 {
-    private PartitionLog() => throw new NotImplementedException();
+    private readonly Lock _appendLock = new();
+    private readonly Func<string, string> _config;
+    private readonly BrokerOptions _options;
+    private readonly GroupCommit _groupCommit;
+    private volatile LogSegment[] _segments;
+    private long _logEndOffset;
+    private TaskCompletionSource _dataArrived = NewSignal();
 
-    public string Topic => throw new NotImplementedException();
+    internal PartitionLog(string topic, int partition, string directory, Func<string, string> config,
+        BrokerOptions options, bool cleanShutdown, ILogger logger)
+    {
+        Topic = topic;
+        Partition = partition;
+        Directory = directory;
+        _config = config;
+        _options = options;
+        System.IO.Directory.CreateDirectory(directory);
+        _segments = OpenSegments(directory, cleanShutdown, logger);
+        _logEndOffset = _segments[^1].NextOffset;
+        _groupCommit = new GroupCommit(() => LogEndOffset, () => _segments[^1].Flush());
+    }
 
-    public int Partition => throw new NotImplementedException();
+    public string Topic { get; }
+
+    public int Partition { get; }
+
+    public string Directory { get; }
 
     /// <summary>The first offset still in the log (moves with retention).</summary>
-    public long LogStartOffset => throw new NotImplementedException();
+    public long LogStartOffset => _segments[0].BaseOffset;
 
     /// <summary>The offset the next record gets; also the high watermark (single node).</summary>
-    public long LogEndOffset => throw new NotImplementedException();
+    public long LogEndOffset => Volatile.Read(ref _logEndOffset);
 
     /// <summary>Total bytes of the partition's segments.</summary>
-    public long SizeBytes => throw new NotImplementedException();
+    public long SizeBytes => _segments.Sum(s => s.Size);
+
+    public int SegmentCount => _segments.Length;
+
+    private static LogSegment[] OpenSegments(string directory, bool cleanShutdown, ILogger logger)
+    {
+        var baseOffsets = System.IO.Directory.EnumerateFiles(directory, "*.log")
+            .Select(path => long.TryParse(Path.GetFileNameWithoutExtension(path), out var o) ? o : -1)
+            .Where(o => o >= 0)
+            .Order()
+            .ToList();
+        if (baseOffsets.Count == 0) return [LogSegment.Create(directory, 0)];
+        // After a clean shutdown only the active segment is checked batch by batch; after a crash, all are.
+        return baseOffsets
+            .Select((o, i) => LogSegment.Open(directory, o, validate: !cleanShutdown || i == baseOffsets.Count - 1, logger))
+            .ToArray();
+    }
 
     /// <summary>
     /// Validates and appends the record batches of one Produce partition (the raw record set as
     /// received, one or more v2 batches). All or nothing: a bad batch rejects the whole set with
-    /// <see cref="CorruptRecordException"/>. With <paramref name="durable"/> the task completes only
-    /// after the bytes are fsynced. Returns the offset given to the first record.
+    /// <see cref="CorruptRecordException"/>. With <paramref name="durable"/> and the flush policy
+    /// <c>always</c> the task completes only after the bytes are fsynced. Returns the offsets given.
     /// </summary>
-    public ValueTask<AppendResult> AppendAsync(ReadOnlyMemory<byte> recordSet, bool durable, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    public async ValueTask<AppendResult> AppendAsync(ReadOnlyMemory<byte> recordSet, bool durable, CancellationToken cancellationToken = default)
+    {
+        var batches = recordSet.ToArray(); // owned copy: base offsets are rewritten in place
+        var headers = RecordBatch.ValidateRecordSet(batches);
+        var maxMessageBytes = long.Parse(_config(TopicConfig.MaxMessageBytes));
+        foreach (var h in headers)
+        {
+            if (h.TotalSize > maxMessageBytes)
+                throw new RecordTooLargeException($"batch of {h.TotalSize} bytes exceeds max.message.bytes {maxMessageBytes} of topic {Topic}");
+        }
+
+        long baseOffset, nextOffset;
+        lock (_appendLock)
+        {
+            baseOffset = nextOffset = _logEndOffset;
+            var position = 0;
+            for (var i = 0; i < headers.Count; i++)
+            {
+                RecordBatch.SetBaseOffset(batches.AsSpan(position), nextOffset);
+                headers[i] = headers[i] with { BaseOffset = nextOffset };
+                nextOffset = headers[i].LastOffset + 1;
+                position += headers[i].TotalSize;
+            }
+            var active = RollIfNeeded(batches.Length, baseOffset);
+            active.Append(batches, headers);
+            Volatile.Write(ref _logEndOffset, nextOffset);
+        }
+        Interlocked.Exchange(ref _dataArrived, NewSignal()).TrySetResult();
+
+        if (durable && _options.FlushPolicy == FlushPolicy.Always)
+        {
+            await _groupCommit.WaitFlushedAsync(nextOffset).AsTask().WaitAsync(cancellationToken);
+        }
+        return new AppendResult(baseOffset, nextOffset - 1);
+    }
+
+    /// <summary>Starts a new segment when the active one would grow past segment.bytes or is older than segment.ms.</summary>
+    private LogSegment RollIfNeeded(int incomingBytes, long nextOffset)
+    {
+        var active = _segments[^1];
+        if (active.Size == 0) return active;
+        var tooBig = active.Size + incomingBytes > long.Parse(_config(TopicConfig.SegmentBytes));
+        var tooOld = DateTime.UtcNow - active.CreatedAt > TimeSpan.FromMilliseconds(long.Parse(_config(TopicConfig.SegmentMs)));
+        if (!tooBig && !tooOld) return active;
+        // The old segment is made durable now, so group commit only ever needs to flush the active one.
+        active.Flush();
+        active.FlushIndexes();
+        var next = LogSegment.Create(Directory, nextOffset);
+        _segments = [.. _segments, next];
+        return next;
+    }
 
     /// <summary>
     /// Reads whole batches starting with the one containing <paramref name="offset"/>, up to about
@@ -38,13 +126,74 @@ public sealed class PartitionLog
     /// Empty when <paramref name="offset"/> == LogEndOffset. Throws <see cref="OffsetOutOfRangeException"/>
     /// outside [LogStartOffset, LogEndOffset].
     /// </summary>
-    public ReadOnlyMemory<byte> Read(long offset, int maxBytes) => throw new NotImplementedException();
+    public ReadOnlyMemory<byte> Read(long offset, int maxBytes)
+    {
+        var end = LogEndOffset;
+        var segments = _segments;
+        if (offset < segments[0].BaseOffset || offset > end)
+            throw new OffsetOutOfRangeException($"offset {offset} is outside [{segments[0].BaseOffset}, {end}] of {Topic}-{Partition}");
+        if (offset == end) return ReadOnlyMemory<byte>.Empty;
+        for (var i = FindSegment(segments, offset); i < segments.Length; i++)
+        {
+            var bytes = segments[i].Read(Math.Max(offset, segments[i].BaseOffset), maxBytes, end);
+            if (bytes.Length > 0) return bytes;
+        }
+        return ReadOnlyMemory<byte>.Empty;
+    }
 
-    /// <summary>The first offset whose record timestamp is ≥ <paramref name="timestamp"/>, with that timestamp; null if none.</summary>
-    public (long Offset, long Timestamp)? FindOffsetByTimestamp(long timestamp) => throw new NotImplementedException();
+    private static int FindSegment(LogSegment[] segments, long offset)
+    {
+        int lo = 0, hi = segments.Length - 1, found = 0;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            if (segments[mid].BaseOffset <= offset) { found = mid; lo = mid + 1; } else hi = mid - 1;
+        }
+        return found;
+    }
+
+    /// <summary>The first offset whose batch has a timestamp ≥ <paramref name="timestamp"/>, with that timestamp; null if none.</summary>
+    public (long Offset, long Timestamp)? FindOffsetByTimestamp(long timestamp)
+    {
+        foreach (var segment in _segments)
+        {
+            if (segment.FindByTimestamp(timestamp) is { } found) return found;
+        }
+        return null;
+    }
 
     /// <summary>Completes when LogEndOffset &gt; <paramref name="offset"/> (or at once if already so): wakes long-poll fetches.</summary>
-    public Task WaitForDataAsync(long offset, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public async Task WaitForDataAsync(long offset, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var signal = Volatile.Read(ref _dataArrived);
+            if (LogEndOffset > offset) return;
+            await signal.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Makes everything appended so far durable (interval flush policy, shutdown).</summary>
+    public void Flush() => _groupCommit.FlushNow();
+
+    internal void DeleteFiles()
+    {
+        foreach (var segment in _segments) segment.Delete();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+
+    public void Dispose()
+    {
+        lock (_appendLock)
+        {
+            var active = _segments[^1];
+            active.Flush();
+            active.FlushIndexes();
+            foreach (var segment in _segments) segment.Dispose();
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
 /// <param name="BaseOffset">Offset given to the first record of the set.</param>

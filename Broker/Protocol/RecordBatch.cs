@@ -1,0 +1,99 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using Shop.Broker.Storage;
+
+namespace Shop.Broker.Protocol;
+
+/// <summary>
+/// The fixed header of a record batch (magic 2), read without decompressing anything: offsets,
+/// counts, timestamps and producer fields all live here.
+/// </summary>
+public readonly record struct RecordBatchHeader(
+    long BaseOffset, int BatchLength, short Attributes, int LastOffsetDelta,
+    long BaseTimestamp, long MaxTimestamp, long ProducerId, short ProducerEpoch, int BaseSequence, int RecordCount)
+{
+    /// <summary>Bytes of the whole batch on disk: the offset and length fields plus BatchLength.</summary>
+    public int TotalSize => RecordBatch.LogOverhead + BatchLength;
+
+    public long LastOffset => BaseOffset + LastOffsetDelta;
+
+    public int Codec => Attributes & 0x7;
+
+    public bool IsControl => (Attributes & 0x20) != 0;
+
+    public bool IsTransactional => (Attributes & 0x10) != 0;
+}
+
+/// <summary>Record batch v2 layout, validation and the base-offset rewrite.</summary>
+public static class RecordBatch
+{
+    /// <summary>baseOffset (8) + batchLength (4): the part outside BatchLength.</summary>
+    public const int LogOverhead = 12;
+
+    /// <summary>Everything up to and including recordsCount.</summary>
+    public const int HeaderSize = 61;
+
+    private const int MagicOffset = 16;
+    private const int CrcOffset = 17;
+    private const int AttributesOffset = 21;
+
+    /// <summary>Reads the header of the batch at the start of <paramref name="data"/>; no checks beyond length.</summary>
+    public static RecordBatchHeader ReadHeader(ReadOnlySpan<byte> data) => new(
+        BaseOffset: BinaryPrimitives.ReadInt64BigEndian(data),
+        BatchLength: BinaryPrimitives.ReadInt32BigEndian(data[8..]),
+        Attributes: BinaryPrimitives.ReadInt16BigEndian(data[21..]),
+        LastOffsetDelta: BinaryPrimitives.ReadInt32BigEndian(data[23..]),
+        BaseTimestamp: BinaryPrimitives.ReadInt64BigEndian(data[27..]),
+        MaxTimestamp: BinaryPrimitives.ReadInt64BigEndian(data[35..]),
+        ProducerId: BinaryPrimitives.ReadInt64BigEndian(data[43..]),
+        ProducerEpoch: BinaryPrimitives.ReadInt16BigEndian(data[51..]),
+        BaseSequence: BinaryPrimitives.ReadInt32BigEndian(data[53..]),
+        RecordCount: BinaryPrimitives.ReadInt32BigEndian(data[57..]));
+
+    /// <summary>
+    /// Checks the batch at the start of <paramref name="data"/> as the broker must (clients do not
+    /// check CRCs by default): whole, magic 2, CRC-32C from attributes to the end, record count
+    /// matching lastOffsetDelta. Returns null and the header when valid, otherwise the reason.
+    /// </summary>
+    public static string? Check(ReadOnlySpan<byte> data, out RecordBatchHeader header)
+    {
+        header = default;
+        if (data.Length < HeaderSize) return $"batch truncated: {data.Length} bytes, a header needs {HeaderSize}";
+        var batchLength = BinaryPrimitives.ReadInt32BigEndian(data[8..]);
+        if (batchLength < HeaderSize - LogOverhead) return $"batch length {batchLength} is smaller than a header";
+        if (batchLength > data.Length - LogOverhead) return $"batch length {batchLength} runs past the {data.Length - LogOverhead} bytes received";
+        if (data[MagicOffset] != 2) return $"magic {data[MagicOffset]} is not supported (only record batch v2)";
+        var whole = data[..(LogOverhead + batchLength)];
+        var expected = BinaryPrimitives.ReadUInt32BigEndian(whole[CrcOffset..]);
+        var actual = Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, whole[AttributesOffset..]);
+        if (expected != actual) return $"CRC mismatch: batch says {expected:x8}, content is {actual:x8}";
+        header = ReadHeader(whole);
+        if (header.LastOffsetDelta < 0 || header.RecordCount != header.LastOffsetDelta + 1)
+            return $"record count {header.RecordCount} does not match last offset delta {header.LastOffsetDelta}";
+        return null;
+    }
+
+    /// <summary>
+    /// Checks every batch of a record set from a producer; throws <see cref="CorruptRecordException"/>
+    /// naming the first bad one. Control batches and unknown codecs are refused too.
+    /// </summary>
+    public static List<RecordBatchHeader> ValidateRecordSet(ReadOnlySpan<byte> recordSet)
+    {
+        var headers = new List<RecordBatchHeader>(1);
+        if (recordSet.IsEmpty) throw new CorruptRecordException("empty record set");
+        var position = 0;
+        while (position < recordSet.Length)
+        {
+            var error = Check(recordSet[position..], out var header);
+            if (error is not null) throw new CorruptRecordException($"batch {headers.Count} at byte {position}: {error}");
+            if (header.IsControl) throw new CorruptRecordException($"batch {headers.Count}: control batches may not be produced by clients");
+            if (header.Codec > 4) throw new CorruptRecordException($"batch {headers.Count}: unknown compression codec {header.Codec}");
+            headers.Add(header);
+            position += header.TotalSize;
+        }
+        return headers;
+    }
+
+    /// <summary>Sets the base offset: it lies outside the CRC, so the batch stays valid.</summary>
+    public static void SetBaseOffset(Span<byte> batch, long baseOffset) => BinaryPrimitives.WriteInt64BigEndian(batch, baseOffset);
+}
