@@ -1,20 +1,26 @@
 using Shop.Broker;
+using Shop.Broker.Console;
 using Shop.Broker.Network;
+using Shop.Broker.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 
 var options = builder.Configuration.GetSection(BrokerOptions.Section).Get<BrokerOptions>() ?? new BrokerOptions();
 options.Validate();
-builder.Services.AddSingleton(options);
 
 builder.AddServiceDefaults();
+builder.Services.AddBroker(options);
 builder.AddKafkaListener(options);
 
 var app = builder.Build();
 
-app.MapDefaultEndpoints();
-app.MapGet("/", () => TypedResults.Content(
-    "<!doctype html><title>Broker console</title><h1>Broker console</h1>", "text/html"));
+// Open (and recover) the log before the Kafka port accepts anyone.
+var logs = app.Services.GetRequiredService<LogManager>();
 
-app.Logger.LogInformation("Kafka protocol on port {Port}, data in {DataDir}", options.Port, Path.GetFullPath(options.DataDir));
+app.MapDefaultEndpoints();
+app.MapConsoleApi();
+
+app.Logger.LogInformation("Kafka protocol on port {Port} (advertised as {Host}:{Port}), data in {DataDir}",
+    options.Port, options.AdvertisedHost, options.Port, Path.GetFullPath(options.DataDir));
 app.Run();
+GC.KeepAlive(logs);

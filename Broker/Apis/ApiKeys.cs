@@ -1,0 +1,25 @@
+namespace Shop.Broker.Apis;
+
+/// <summary>Kafka's API keys (protocol guide, "Api Keys").</summary>
+public static class ApiKeys
+{
+    public const short Produce = 0;
+    public const short Fetch = 1;
+    public const short ListOffsets = 2;
+    public const short Metadata = 3;
+    public const short OffsetCommit = 8;
+    public const short OffsetFetch = 9;
+    public const short FindCoordinator = 10;
+    public const short JoinGroup = 11;
+    public const short Heartbeat = 12;
+    public const short LeaveGroup = 13;
+    public const short SyncGroup = 14;
+    public const short DescribeGroups = 15;
+    public const short ListGroups = 16;
+    public const short ApiVersions = 18;
+    public const short CreateTopics = 19;
+    public const short DeleteTopics = 20;
+    public const short InitProducerId = 22;
+    public const short DescribeConfigs = 32;
+    public const short DeleteGroups = 42;
+}

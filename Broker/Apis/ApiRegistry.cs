@@ -1,0 +1,65 @@
+using Shop.Broker.Protocol;
+
+namespace Shop.Broker.Apis;
+
+/// <summary>What one frame led to: a response frame to send, nothing (acks=0), or closing the connection.</summary>
+public readonly record struct RequestOutcome(ReadOnlyMemory<byte>? Response, string? CloseReason)
+{
+    public static RequestOutcome Close(string reason) => new(null, reason);
+}
+
+/// <summary>
+/// Every API the broker serves, by key, and the dispatch of one request frame: header, version
+/// check, handler, response header. Built from the handlers' own declarations.
+/// </summary>
+public sealed class ApiRegistry
+{
+    private readonly Dictionary<short, KafkaApi> _apis;
+
+    public ApiRegistry(IEnumerable<KafkaApi> apis) => _apis = apis.ToDictionary(a => a.Versions.Key);
+
+    public IEnumerable<ApiVersionRange> Ranges => _apis.Values.Select(a => a.Versions).OrderBy(r => r.Key);
+
+    private bool IsFlexible(short key, short version) => _apis.TryGetValue(key, out var api) && api.Versions.IsFlexible(version);
+
+    public async ValueTask<RequestOutcome> HandleAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    {
+        var reader = new KafkaReader(frame);
+        RequestHeader header;
+        try
+        {
+            header = RequestHeader.Read(ref reader, IsFlexible);
+        }
+        catch (MalformedRequestException ex)
+        {
+            return RequestOutcome.Close($"unreadable request header: {ex.Message}");
+        }
+        if (!_apis.TryGetValue(header.ApiKey, out var api))
+        {
+            return RequestOutcome.Close($"unknown API key {header.ApiKey} (client {header.ClientId})");
+        }
+
+        var versions = api.Versions;
+        if (!versions.Supports(header.ApiVersion) && header.ApiKey != ApiKeys.ApiVersions)
+        {
+            // Clients negotiate through ApiVersions first; Kafka itself closes on anything else.
+            return RequestOutcome.Close($"API key {header.ApiKey} version {header.ApiVersion} is not supported ({versions.Min}–{versions.Max}) (client {header.ClientId})");
+        }
+
+        var response = new KafkaWriter();
+        response.WriteInt32(header.CorrelationId);
+        // Response header v1 for flexible versions, except ApiVersions whose header is always v0.
+        if (header.ApiKey != ApiKeys.ApiVersions && versions.IsFlexible(header.ApiVersion)) response.WriteEmptyTaggedFields();
+
+        var body = frame[(frame.Length - reader.Remaining)..];
+        try
+        {
+            var respond = await api.HandleAsync(new KafkaRequest(header, body, this), response, cancellationToken);
+            return new RequestOutcome(respond ? response.ToFrame() : null, null);
+        }
+        catch (MalformedRequestException ex)
+        {
+            return RequestOutcome.Close($"malformed API key {header.ApiKey} v{header.ApiVersion} request: {ex.Message} (client {header.ClientId})");
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using Shop.Broker.Protocol;
+
+namespace Shop.Broker.Apis;
+
+/// <summary>
+/// InitProducerId v0–1, for idempotent producers (librdkafka fails without it when idempotence is
+/// on). Hands out a fresh producer id, epoch 0. Ids start from the clock so that a restarted broker
+/// does not hand out an id it gave before. Transactions are not supported.
+/// </summary>
+public sealed class InitProducerIdApi : KafkaApi
+{
+    private long _nextProducerId = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.InitProducerId, 0, 1, FlexibleFrom: 2);
+
+    public override ValueTask<bool> HandleAsync(KafkaRequest request, KafkaWriter response, CancellationToken cancellationToken)
+    {
+        var reader = request.BodyReader();
+        var transactionalId = reader.ReadNullableString();
+        _ = reader.ReadInt32(); // transaction timeout
+        response.WriteInt32(0); // throttle time
+        if (transactionalId is not null)
+        {
+            response.WriteInt16((short)ErrorCode.InvalidRequest);
+            response.WriteInt64(-1);
+            response.WriteInt16(-1);
+        }
+        else
+        {
+            response.WriteInt16((short)ErrorCode.None);
+            response.WriteInt64(Interlocked.Increment(ref _nextProducerId));
+            response.WriteInt16(0);
+        }
+        return ValueTask.FromResult(true);
+    }
+}

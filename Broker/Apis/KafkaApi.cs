@@ -1,0 +1,42 @@
+using Shop.Broker.Protocol;
+
+namespace Shop.Broker.Apis;
+
+/// <summary>
+/// The versions of one API key this broker serves: the single declaration the ApiVersions answer is
+/// built from. <paramref name="FlexibleFrom"/> is where compact encodings and tagged fields start
+/// (from the message schema), so headers can be parsed for any version a client sends.
+/// </summary>
+public readonly record struct ApiVersionRange(short Key, short Min, short Max, short FlexibleFrom)
+{
+    public bool Supports(short version) => version >= Min && version <= Max;
+
+    public bool IsFlexible(short version) => version >= FlexibleFrom;
+}
+
+/// <summary>One request as received: its header and the body that follows it.</summary>
+public sealed class KafkaRequest(RequestHeader header, ReadOnlyMemory<byte> body, ApiRegistry apis)
+{
+    public RequestHeader Header { get; } = header;
+
+    public short Version => Header.ApiVersion;
+
+    public ReadOnlyMemory<byte> Body { get; } = body;
+
+    /// <summary>Every API the broker serves (ApiVersions lists them).</summary>
+    public ApiRegistry Apis { get; } = apis;
+
+    public KafkaReader BodyReader() => new(Body);
+}
+
+/// <summary>One API key: its version range and its handler. One subclass per file under Apis/.</summary>
+public abstract class KafkaApi
+{
+    public abstract ApiVersionRange Versions { get; }
+
+    /// <summary>
+    /// Parses the request body and writes the response body (after the response header the
+    /// dispatcher wrote). Returns false when the protocol wants no response (Produce with acks=0).
+    /// </summary>
+    public abstract ValueTask<bool> HandleAsync(KafkaRequest request, KafkaWriter response, CancellationToken cancellationToken);
+}

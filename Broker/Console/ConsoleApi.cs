@@ -1,0 +1,29 @@
+using Shop.Broker.Storage;
+
+namespace Shop.Broker.Console;
+
+/// <summary>The HTTP admin API (JSON): topics, partitions and offsets. The web page comes later.</summary>
+public static class ConsoleApi
+{
+    public static WebApplication MapConsoleApi(this WebApplication app)
+    {
+        app.MapGet("/", () => TypedResults.Content(
+            "<!doctype html><title>Broker console</title><h1>Broker console</h1><p>JSON: <a href=\"/api/topics\">/api/topics</a></p>",
+            "text/html"));
+        app.MapGet("/api/topics", (LogManager logs) => TypedResults.Ok(logs.Topics.Select(t => new
+        {
+            name = t.Name,
+            topicId = t.TopicId,
+            configs = t.Configs,
+            partitions = t.Partitions.Select(p => new
+            {
+                partition = p.Partition,
+                logStartOffset = p.LogStartOffset,
+                logEndOffset = p.LogEndOffset,
+                sizeBytes = p.SizeBytes,
+                segments = p.SegmentCount,
+            }),
+        })));
+        return app;
+    }
+}

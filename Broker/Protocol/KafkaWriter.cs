@@ -1,0 +1,96 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Shop.Broker.Protocol;
+
+/// <summary>
+/// Builds one response frame: reserves the 4-byte size prefix, then Kafka's big-endian primitives,
+/// classic and compact. <see cref="ToFrame"/> patches the size in.
+/// </summary>
+public sealed class KafkaWriter
+{
+    private byte[] _buffer;
+    private int _length;
+
+    public KafkaWriter(int initialCapacity = 256)
+    {
+        _buffer = new byte[Math.Max(initialCapacity, 16)];
+        _length = 4; // the frame size, patched in ToFrame
+    }
+
+    /// <summary>Bytes written after the size prefix.</summary>
+    public int BodyLength => _length - 4;
+
+    private Span<byte> Grow(int count)
+    {
+        if (_length + count > _buffer.Length)
+        {
+            Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + count));
+        }
+        var span = _buffer.AsSpan(_length, count);
+        _length += count;
+        return span;
+    }
+
+    public void WriteInt8(sbyte value) => Grow(1)[0] = (byte)value;
+
+    public void WriteBool(bool value) => Grow(1)[0] = value ? (byte)1 : (byte)0;
+
+    public void WriteInt16(short value) => BinaryPrimitives.WriteInt16BigEndian(Grow(2), value);
+
+    public void WriteInt32(int value) => BinaryPrimitives.WriteInt32BigEndian(Grow(4), value);
+
+    public void WriteInt64(long value) => BinaryPrimitives.WriteInt64BigEndian(Grow(8), value);
+
+    public void WriteUuid(Guid value) => value.TryWriteBytes(Grow(16), bigEndian: true, out _);
+
+    public void WriteUVarint(uint value)
+    {
+        while (value >= 0x80)
+        {
+            Grow(1)[0] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+        Grow(1)[0] = (byte)value;
+    }
+
+    public void WriteString(string value) => WriteNullableString(value);
+
+    public void WriteNullableString(string? value)
+    {
+        if (value is null) { WriteInt16(-1); return; }
+        var count = Encoding.UTF8.GetByteCount(value);
+        WriteInt16(checked((short)count));
+        Encoding.UTF8.GetBytes(value, Grow(count));
+    }
+
+    public void WriteCompactString(string value) => WriteCompactNullableString(value);
+
+    public void WriteCompactNullableString(string? value)
+    {
+        if (value is null) { WriteUVarint(0); return; }
+        var count = Encoding.UTF8.GetByteCount(value);
+        WriteUVarint((uint)count + 1);
+        Encoding.UTF8.GetBytes(value, Grow(count));
+    }
+
+    /// <summary>A byte field with int32 length; records are never null for clients, so empty stays empty.</summary>
+    public void WriteBytes(ReadOnlySpan<byte> value)
+    {
+        WriteInt32(value.Length);
+        value.CopyTo(Grow(value.Length));
+    }
+
+    public void WriteArrayLength(int count) => WriteInt32(count);
+
+    public void WriteCompactArrayLength(int count) => WriteUVarint((uint)(count + 1));
+
+    public void WriteEmptyTaggedFields() => WriteUVarint(0);
+
+    /// <summary>The finished frame, size prefix included.</summary>
+    public ReadOnlyMemory<byte> ToFrame()
+    {
+        BinaryPrimitives.WriteInt32BigEndian(_buffer, _length - 4);
+        return _buffer.AsMemory(0, _length);
+    }
+}
