@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Shop.Broker.Tests;
+
+/// <summary>
+/// The real broker as a separate process (its built Broker.dll) on free ports with its own data
+/// folder: what a Kafka client really talks to. Can be stopped gracefully, killed (SIGKILL) and
+/// started again on the same data. Keeps the output for failure messages.
+/// </summary>
+public sealed class BrokerProcess : IAsyncDisposable
+{
+    private readonly string[] _extraArgs;
+    private readonly bool _ownsDataDir;
+    private readonly ConcurrentQueue<string> _output = new();
+    private Process? _process;
+
+    private BrokerProcess(string dataDir, bool ownsDataDir, string[] extraArgs)
+    {
+        DataDir = dataDir;
+        _ownsDataDir = ownsDataDir;
+        _extraArgs = extraArgs;
+    }
+
+    public int Port { get; private set; }
+
+    public int HttpPort { get; private set; }
+
+    public string DataDir { get; }
+
+    public string BootstrapServers => $"localhost:{Port}";
+
+    public string ConsoleUrl => $"http://127.0.0.1:{HttpPort}";
+
+    public string Output => string.Join(Environment.NewLine, _output);
+
+    public static async Task<BrokerProcess> StartAsync(params string[] extraArgs)
+    {
+        var dataDir = Directory.CreateTempSubdirectory("broker-test-").FullName;
+        var broker = new BrokerProcess(dataDir, ownsDataDir: true, extraArgs);
+        await broker.StartAsync();
+        return broker;
+    }
+
+    public async Task StartAsync()
+    {
+        if (_process is { HasExited: false }) throw new InvalidOperationException("The broker is already running.");
+        // Keep the Kafka port across restarts: clients reconnect to the address they were given.
+        if (Port == 0) Port = FreePort();
+        HttpPort = FreePort();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(BrokerDll);
+        info.ArgumentList.Add($"--Broker:Port={Port}");
+        info.ArgumentList.Add($"--Broker:DataDir={DataDir}");
+        info.ArgumentList.Add($"--urls=http://127.0.0.1:{HttpPort}");
+        foreach (var arg in _extraArgs) info.ArgumentList.Add(arg);
+        info.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        info.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => OnLine(e.Data, started);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data, started);
+        process.Exited += (_, _) => started.TrySetException(new InvalidOperationException($"The broker exited with {SafeExitCode(process)}:\n{Output}"));
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    private void OnLine(string? line, TaskCompletionSource started)
+    {
+        if (line is null) return;
+        _output.Enqueue(line);
+        // Logged by the host once every listener, the Kafka port included, is bound.
+        if (line.Contains("Application started", StringComparison.Ordinal)) started.TrySetResult();
+    }
+
+    /// <summary>SIGTERM and wait: the broker flushes and writes its clean-shutdown marker.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is not { HasExited: false } process) return;
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString()]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>SIGKILL: no flush, no marker, as in a crash.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is not { HasExited: false } process) return;
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+    }
+
+    public async Task RestartAsync()
+    {
+        await StopAsync();
+        await StartAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process?.Dispose();
+        if (_ownsDataDir)
+        {
+            try { Directory.Delete(DataDir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static string SafeExitCode(Process process) => process.HasExited ? process.ExitCode.ToString() : "?";
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Broker.dll of the same configuration as these tests, found from the repo root.</summary>
+    private static string BrokerDll
+    {
+        get
+        {
+            var testDir = new DirectoryInfo(AppContext.BaseDirectory); // tests/Broker.Tests/bin/<Config>/<tfm>/
+            var framework = testDir.Name;
+            var configuration = testDir.Parent!.Name;
+            var root = testDir;
+            while (root is not null && !File.Exists(Path.Combine(root.FullName, "Shop.sln"))) root = root.Parent;
+            if (root is null) throw new InvalidOperationException($"Shop.sln not found above {AppContext.BaseDirectory}");
+            var dll = Path.Combine(root.FullName, "Broker", "bin", configuration, framework, "Broker.dll");
+            if (!File.Exists(dll)) throw new FileNotFoundException($"Build the broker first: {dll} is missing.", dll);
+            return dll;
+        }
+    }
+}
