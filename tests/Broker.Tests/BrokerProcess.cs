@@ -15,6 +15,7 @@ public sealed class BrokerProcess : IAsyncDisposable
     private readonly string[] _extraArgs;
     private readonly bool _ownsDataDir;
     private readonly ConcurrentQueue<string> _output = new();
+    private readonly List<(string Text, TaskCompletionSource Seen)> _outputWaiters = [];
     private Process? _process;
 
     private BrokerProcess(string dataDir, bool ownsDataDir, string[] extraArgs)
@@ -80,8 +81,30 @@ public sealed class BrokerProcess : IAsyncDisposable
     {
         if (line is null) return;
         _output.Enqueue(line);
+        lock (_outputWaiters)
+        {
+            foreach (var waiter in _outputWaiters.Where(w => line.Contains(w.Text, StringComparison.Ordinal)).ToList())
+            {
+                waiter.Seen.TrySetResult();
+                _outputWaiters.Remove(waiter);
+            }
+        }
         // Logged by the host once every listener, the Kafka port included, is bound.
         if (line.Contains("Application started", StringComparison.Ordinal)) started.TrySetResult();
+    }
+
+    /// <summary>Completes when the broker has printed a line containing <paramref name="text"/> (logging is asynchronous).</summary>
+    public Task WaitForOutputAsync(string text, TimeSpan? timeout = null)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_outputWaiters)
+        {
+            if (_output.Any(l => l.Contains(text, StringComparison.Ordinal))) return Task.CompletedTask;
+            _outputWaiters.Add((text, seen));
+        }
+        return seen.Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(10))
+            .ContinueWith(t => t.IsFaulted ? throw new TimeoutException($"The broker never printed '{text}'. Output:\n{Output}") : t,
+                TaskScheduler.Default).Unwrap();
     }
 
     /// <summary>SIGTERM and wait: the broker flushes and writes its clean-shutdown marker.</summary>
