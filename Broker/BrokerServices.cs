@@ -1,4 +1,5 @@
 using Shop.Broker.Apis;
+using Shop.Broker.Groups;
 using Shop.Broker.Storage;
 
 namespace Shop.Broker;
@@ -19,6 +20,19 @@ public static class BrokerServices
         services.AddSingleton<KafkaApi, DeleteTopicsApi>();
         services.AddSingleton<KafkaApi, DescribeConfigsApi>();
         services.AddSingleton<KafkaApi, InitProducerIdApi>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<CommittedOffsets>();
+        services.AddSingleton<GroupCoordinator>();
+        services.AddSingleton<KafkaApi, FindCoordinatorApi>();
+        services.AddSingleton<KafkaApi, JoinGroupApi>();
+        services.AddSingleton<KafkaApi, SyncGroupApi>();
+        services.AddSingleton<KafkaApi, HeartbeatApi>();
+        services.AddSingleton<KafkaApi, LeaveGroupApi>();
+        services.AddSingleton<KafkaApi, OffsetCommitApi>();
+        services.AddSingleton<KafkaApi, OffsetFetchApi>();
+        services.AddSingleton<KafkaApi, ListGroupsApi>();
+        services.AddSingleton<KafkaApi, DescribeGroupsApi>();
+        services.AddSingleton<KafkaApi, DeleteGroupsApi>();
         services.AddSingleton<ApiRegistry>();
         return services;
     }

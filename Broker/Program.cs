@@ -14,8 +14,9 @@ builder.AddKafkaListener(options);
 
 var app = builder.Build();
 
-// Open (and recover) the log before the Kafka port accepts anyone.
+// Open (and recover) the log and the committed offsets before the Kafka port accepts anyone.
 var logs = app.Services.GetRequiredService<LogManager>();
+app.Services.GetRequiredService<Shop.Broker.Groups.GroupCoordinator>();
 
 app.MapDefaultEndpoints();
 app.MapConsoleApi();

@@ -22,7 +22,7 @@ public sealed class ApiRegistry
 
     private bool IsFlexible(short key, short version) => _apis.TryGetValue(key, out var api) && api.Versions.IsFlexible(version);
 
-    public async ValueTask<RequestOutcome> HandleAsync(ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
+    public async ValueTask<RequestOutcome> HandleAsync(ReadOnlyMemory<byte> frame, string clientHost, CancellationToken cancellationToken)
     {
         var reader = new KafkaReader(frame);
         RequestHeader header;
@@ -54,7 +54,7 @@ public sealed class ApiRegistry
         var body = frame[(frame.Length - reader.Remaining)..];
         try
         {
-            var respond = await api.HandleAsync(new KafkaRequest(header, body, this), response, cancellationToken);
+            var respond = await api.HandleAsync(new KafkaRequest(header, body, this, clientHost), response, cancellationToken);
             return new RequestOutcome(respond ? response.ToFrame() : null, null);
         }
         catch (MalformedRequestException ex)

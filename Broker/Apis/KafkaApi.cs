@@ -15,8 +15,13 @@ public readonly record struct ApiVersionRange(short Key, short Min, short Max, s
 }
 
 /// <summary>One request as received: its header and the body that follows it.</summary>
-public sealed class KafkaRequest(RequestHeader header, ReadOnlyMemory<byte> body, ApiRegistry apis)
+public sealed class KafkaRequest(RequestHeader header, ReadOnlyMemory<byte> body, ApiRegistry apis, string clientHost)
 {
+    /// <summary>The client's address, as consumer group descriptions show it.</summary>
+    public string ClientHost { get; } = clientHost;
+
+    public string ClientId => Header.ClientId ?? "";
+
     public RequestHeader Header { get; } = header;
 
     public short Version => Header.ApiVersion;

@@ -44,7 +44,7 @@ public sealed class MetadataApi(LogManager logs, BrokerOptions options, ILogger<
         {
             response.WriteInt16((short)error);
             response.WriteString(name);
-            response.WriteBool(false); // internal
+            response.WriteBool(name.StartsWith("__", StringComparison.Ordinal)); // internal, like __consumer_offsets
             var partitions = topic?.Partitions.Count ?? 0;
             response.WriteArrayLength(partitions);
             for (var p = 0; p < partitions; p++)

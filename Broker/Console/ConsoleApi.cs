@@ -1,3 +1,4 @@
+using Shop.Broker.Groups;
 using Shop.Broker.Storage;
 
 namespace Shop.Broker.Console;
@@ -24,6 +25,15 @@ public static class ConsoleApi
                 segments = p.SegmentCount,
             }),
         })));
+        app.MapGet("/api/groups", (GroupCoordinator groups) => TypedResults.Ok(groups.GroupIds.Select(groups.Describe).Select(g => new
+        {
+            groupId = g.GroupId,
+            state = g.State.ToString(),
+            protocol = g.Protocol,
+            members = g.Members.Select(m => new { memberId = m.MemberId, clientId = m.ClientId, clientHost = m.ClientHost }),
+        })));
+        app.MapGet("/api/groups/{groupId}/lag", (string groupId, GroupCoordinator groups) => TypedResults.Ok(groups.Lag(groupId)
+            .Select(l => new { topic = l.Topic, partition = l.Partition, committedOffset = l.CommittedOffset, logEndOffset = l.LogEndOffset, lag = l.Lag })));
         return app;
     }
 }

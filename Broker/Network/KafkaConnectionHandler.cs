@@ -22,6 +22,7 @@ public sealed class KafkaConnectionHandler(ApiRegistry apis, BrokerOptions optio
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
         var closed = connection.ConnectionClosed;
+        var clientHost = connection.RemoteEndPoint is System.Net.IPEndPoint ip ? $"/{ip.Address}" : "unknown";
         try
         {
             while (true)
@@ -38,7 +39,7 @@ public sealed class KafkaConnectionHandler(ApiRegistry apis, BrokerOptions optio
                     }
                     if (frame is null) break;
 
-                    var outcome = await apis.HandleAsync(frame, closed);
+                    var outcome = await apis.HandleAsync(frame, clientHost, closed);
                     if (outcome.CloseReason is not null)
                     {
                         logger.LogWarning("Closing Kafka connection {Remote}: {Reason}", connection.RemoteEndPoint, outcome.CloseReason);

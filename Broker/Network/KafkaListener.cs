@@ -17,6 +17,8 @@ public static class KafkaListener
         var urls = builder.Configuration["urls"];
         if (string.IsNullOrWhiteSpace(urls)) urls = "http://localhost:5081";
 
+        // The addresses are bound below; clearing them stops Kestrel warning that it overrides them.
+        builder.WebHost.UseUrls();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.ListenAnyIP(options.Port, listen => listen.UseConnectionHandler<KafkaConnectionHandler>());

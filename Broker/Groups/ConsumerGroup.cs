@@ -1,0 +1,251 @@
+using Shop.Broker.Protocol;
+
+namespace Shop.Broker.Groups;
+
+public enum GroupState { Empty, PreparingRebalance, CompletingRebalance, Stable, Dead }
+
+/// <summary>
+/// The classic group protocol's state machine for one group: members join (PreparingRebalance),
+/// the coordinator picks a protocol every member supports and makes a leader (CompletingRebalance),
+/// the leader's assignment is handed out (Stable). The broker never looks inside assignments.
+/// All methods take the group's lock; waits are TaskCompletionSources completed under it.
+/// </summary>
+public sealed class ConsumerGroup(string groupId, TimeProvider time)
+{
+    private readonly Dictionary<string, GroupMember> _members = [];
+    private DateTime _joinDeadline;
+
+    public string GroupId { get; } = groupId;
+
+    public GroupState State { get; private set; } = GroupState.Empty;
+
+    public int Generation { get; private set; }
+
+    public string? ProtocolType { get; private set; }
+
+    public string? Protocol { get; private set; }
+
+    public string? Leader { get; private set; }
+
+    private DateTime Now => time.GetUtcNow().UtcDateTime;
+
+    public bool IsEmpty { get { lock (this) return _members.Count == 0; } }
+
+    public bool HasMember(string memberId) { lock (this) return _members.ContainsKey(memberId); }
+
+    public Task<JoinResult> JoinAsync(string memberId, string? groupInstanceId, string clientId, string clientHost,
+        int sessionTimeoutMs, int rebalanceTimeoutMs, string protocolType, List<(string Name, byte[] Metadata)> protocols)
+    {
+        lock (this)
+        {
+            if (State == GroupState.Dead) return Failed(ErrorCode.CoordinatorNotAvailable, memberId);
+            if (protocols.Count == 0 || (_members.Count > 0 && protocolType != ProtocolType)
+                || (_members.Count > 0 && !protocols.Any(p => _members.Values.All(m => m.MemberId == memberId || m.Protocols.Any(q => q.Name == p.Name)))))
+            {
+                return Failed(ErrorCode.InconsistentGroupProtocol, memberId);
+            }
+
+            GroupMember? member;
+            if (memberId.Length == 0)
+            {
+                // A static member (group instance id) that comes back takes its old identity.
+                member = groupInstanceId is null ? null : _members.Values.FirstOrDefault(m => m.GroupInstanceId == groupInstanceId);
+                if (member is null)
+                {
+                    member = new GroupMember($"{clientId}-{Guid.NewGuid()}", groupInstanceId, clientId, clientHost);
+                    _members[member.MemberId] = member;
+                }
+            }
+            else if (!_members.TryGetValue(memberId, out member))
+            {
+                return Failed(ErrorCode.UnknownMemberId, memberId);
+            }
+
+            member.SessionTimeoutMs = sessionTimeoutMs;
+            member.RebalanceTimeoutMs = rebalanceTimeoutMs;
+            member.Protocols = protocols;
+            member.LastHeartbeat = Now;
+            ProtocolType = protocolType;
+            member.JoinWaiter?.TrySetResult(ErrorResult(ErrorCode.UnknownMemberId, member.MemberId));
+            member.JoinWaiter = new TaskCompletionSource<JoinResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var waiter = member.JoinWaiter.Task;
+
+            if (State != GroupState.PreparingRebalance) PrepareRebalance();
+            MaybeCompleteJoin();
+            return waiter;
+        }
+    }
+
+    public Task<SyncResult> SyncAsync(string memberId, int generation, Dictionary<string, byte[]> assignments)
+    {
+        lock (this)
+        {
+            if (!_members.TryGetValue(memberId, out var member)) return Task.FromResult(new SyncResult((short)ErrorCode.UnknownMemberId, []));
+            if (generation != Generation) return Task.FromResult(new SyncResult((short)ErrorCode.IllegalGeneration, []));
+            switch (State)
+            {
+                case GroupState.PreparingRebalance:
+                    return Task.FromResult(new SyncResult((short)ErrorCode.RebalanceInProgress, []));
+                case GroupState.Stable:
+                    return Task.FromResult(new SyncResult(0, member.Assignment));
+                case GroupState.CompletingRebalance:
+                    member.SyncWaiter?.TrySetResult(new SyncResult((short)ErrorCode.RebalanceInProgress, []));
+                    member.SyncWaiter = new TaskCompletionSource<SyncResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    var waiter = member.SyncWaiter.Task;
+                    if (memberId == Leader)
+                    {
+                        foreach (var m in _members.Values)
+                        {
+                            m.Assignment = assignments.TryGetValue(m.MemberId, out var a) ? a : [];
+                            m.SyncWaiter?.TrySetResult(new SyncResult(0, m.Assignment));
+                            m.SyncWaiter = null;
+                        }
+                        State = GroupState.Stable;
+                    }
+                    return waiter;
+                default:
+                    return Task.FromResult(new SyncResult((short)ErrorCode.UnknownMemberId, []));
+            }
+        }
+    }
+
+    public ErrorCode Heartbeat(string memberId, int generation)
+    {
+        lock (this)
+        {
+            if (!_members.TryGetValue(memberId, out var member)) return ErrorCode.UnknownMemberId;
+            member.LastHeartbeat = Now;
+            if (generation != Generation) return ErrorCode.IllegalGeneration;
+            return State == GroupState.Stable ? ErrorCode.None : ErrorCode.RebalanceInProgress;
+        }
+    }
+
+    public ErrorCode Leave(string memberId)
+    {
+        lock (this)
+        {
+            if (!_members.TryGetValue(memberId, out var member)) return ErrorCode.UnknownMemberId;
+            Remove(member);
+            return ErrorCode.None;
+        }
+    }
+
+    /// <summary>Checks an offset commit from a member; simple commits (no member, generation -1) only for groups without members.</summary>
+    public ErrorCode CheckCommit(string memberId, int generation)
+    {
+        lock (this)
+        {
+            if (generation < 0 && memberId.Length == 0)
+                return _members.Count == 0 ? ErrorCode.None : ErrorCode.IllegalGeneration;
+            if (!_members.TryGetValue(memberId, out var member)) return ErrorCode.UnknownMemberId;
+            if (generation != Generation) return ErrorCode.IllegalGeneration;
+            if (State == GroupState.CompletingRebalance) return ErrorCode.RebalanceInProgress;
+            member.LastHeartbeat = Now;
+            return ErrorCode.None;
+        }
+    }
+
+    /// <summary>Evicts members whose session expired and ends a join phase whose time is up. Called by the coordinator's timer.</summary>
+    public void Tick()
+    {
+        lock (this)
+        {
+            var now = Now;
+            foreach (var member in _members.Values.ToList())
+            {
+                var waitingToJoin = State == GroupState.PreparingRebalance && member.JoinWaiter is not null;
+                if (!waitingToJoin && now - member.LastHeartbeat > TimeSpan.FromMilliseconds(member.SessionTimeoutMs)) Remove(member);
+            }
+            if (State == GroupState.PreparingRebalance && now >= _joinDeadline)
+            {
+                foreach (var member in _members.Values.Where(m => m.JoinWaiter is null).ToList()) _members.Remove(member.MemberId);
+                MaybeCompleteJoin();
+            }
+        }
+    }
+
+    public GroupDescription Describe()
+    {
+        lock (this)
+        {
+            return new GroupDescription(GroupId, State, ProtocolType ?? "", State == GroupState.Stable || State == GroupState.CompletingRebalance ? Protocol ?? "" : "",
+                _members.Values.Select(m => new MemberDescription(m.MemberId, m.GroupInstanceId, m.ClientId, m.ClientHost,
+                    Protocol is not null && m.Protocols.Any(p => p.Name == Protocol) ? m.MetadataFor(Protocol) : [], m.Assignment)).ToList());
+        }
+    }
+
+    public void MarkDead()
+    {
+        lock (this) State = GroupState.Dead;
+    }
+
+    private void Remove(GroupMember member)
+    {
+        _members.Remove(member.MemberId);
+        member.JoinWaiter?.TrySetResult(ErrorResult(ErrorCode.UnknownMemberId, member.MemberId));
+        member.SyncWaiter?.TrySetResult(new SyncResult((short)ErrorCode.UnknownMemberId, []));
+        if (_members.Count == 0)
+        {
+            State = GroupState.Empty;
+            Leader = null;
+            Protocol = null;
+            Generation++;
+            return;
+        }
+        if (State == GroupState.PreparingRebalance) MaybeCompleteJoin(); else PrepareRebalance();
+    }
+
+    private void PrepareRebalance()
+    {
+        // Members waiting for an assignment of the old generation must rejoin.
+        foreach (var m in _members.Values)
+        {
+            m.SyncWaiter?.TrySetResult(new SyncResult((short)ErrorCode.RebalanceInProgress, []));
+            m.SyncWaiter = null;
+        }
+        State = GroupState.PreparingRebalance;
+        var rebalanceTimeout = _members.Values.Max(m => m.RebalanceTimeoutMs);
+        _joinDeadline = Now.AddMilliseconds(rebalanceTimeout);
+    }
+
+    /// <summary>The join phase ends when every known member has (re)joined, or by <see cref="Tick"/> when time is up.</summary>
+    private void MaybeCompleteJoin()
+    {
+        if (State != GroupState.PreparingRebalance) return;
+        if (_members.Count == 0) { State = GroupState.Empty; return; }
+        if (_members.Values.Any(m => m.JoinWaiter is null)) return;
+
+        Generation++;
+        Protocol = ChooseProtocol();
+        if (Leader is null || !_members.ContainsKey(Leader)) Leader = _members.Keys.First();
+        State = GroupState.CompletingRebalance;
+        var all = _members.Values.Select(m => new JoinedMember(m.MemberId, m.GroupInstanceId, m.MetadataFor(Protocol))).ToList();
+        foreach (var m in _members.Values)
+        {
+            m.JoinWaiter!.TrySetResult(new JoinResult(0, Generation, Protocol, Leader, m.MemberId, m.MemberId == Leader ? all : []));
+            m.JoinWaiter = null;
+            m.LastHeartbeat = Now;
+        }
+    }
+
+    /// <summary>Among the protocols every member supports, each member votes for its first; the most votes win.</summary>
+    private string ChooseProtocol()
+    {
+        var candidates = _members.Values.First().Protocols.Select(p => p.Name)
+            .Where(name => _members.Values.All(m => m.Protocols.Any(p => p.Name == name)))
+            .ToList();
+        return _members.Values
+            .Select(m => m.Protocols.First(p => candidates.Contains(p.Name)).Name)
+            .GroupBy(name => name)
+            .OrderByDescending(g => g.Count()).ThenBy(g => candidates.IndexOf(g.Key))
+            .First().Key;
+    }
+
+    private static Task<JoinResult> Failed(ErrorCode error, string memberId) => Task.FromResult(ErrorResult(error, memberId));
+
+    private static JoinResult ErrorResult(ErrorCode error, string memberId) => new((short)error, -1, null, "", memberId, []);
+}
+
+public sealed record MemberDescription(string MemberId, string? GroupInstanceId, string ClientId, string ClientHost, byte[] Metadata, byte[] Assignment);
+
+public sealed record GroupDescription(string GroupId, GroupState State, string ProtocolType, string Protocol, IReadOnlyList<MemberDescription> Members);

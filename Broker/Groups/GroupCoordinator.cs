@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Shop.Broker.Storage;
+
+namespace Shop.Broker.Groups;
+
+/// <summary>
+/// Owns every consumer group of this (single) broker: their state machines, a timer that evicts
+/// silent members and ends join phases, committed offsets, and lag (log end offset − committed
+/// offset) for the console and as the metric <c>shop.broker.consumer_lag</c>.
+/// </summary>
+public sealed class GroupCoordinator : IDisposable
+{
+    public const string MeterName = "Shop.Broker";
+
+    private readonly ConcurrentDictionary<string, ConsumerGroup> _groups = new();
+    private readonly LogManager _logs;
+    private readonly TimeProvider _time;
+    private readonly ITimer _ticker;
+
+    public GroupCoordinator(LogManager logs, CommittedOffsets offsets, TimeProvider time, IMeterFactory meters)
+    {
+        _logs = logs;
+        Offsets = offsets;
+        _time = time;
+        _ticker = time.CreateTimer(_ => Tick(), null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
+        meters.Create(MeterName).CreateObservableGauge("shop.broker.consumer_lag", ObserveLag, "{record}",
+            "Records in a partition after the group's committed offset");
+    }
+
+    public CommittedOffsets Offsets { get; }
+
+    public ConsumerGroup GetOrCreate(string groupId) => _groups.GetOrAdd(groupId, id => new ConsumerGroup(id, _time));
+
+    public ConsumerGroup? Find(string groupId) => _groups.TryGetValue(groupId, out var group) ? group : null;
+
+    /// <summary>Every group that has members or committed offsets.</summary>
+    public IEnumerable<string> GroupIds => _groups.Keys.Union(Offsets.Groups).Order(StringComparer.Ordinal);
+
+    public GroupDescription Describe(string groupId) =>
+        Find(groupId)?.Describe() ?? new GroupDescription(groupId, Offsets.Of(groupId).Count > 0 ? GroupState.Empty : GroupState.Dead, "", "", []);
+
+    /// <summary>Removes a group without members and its offsets. False when it still has members.</summary>
+    public async Task<bool> DeleteAsync(string groupId, CancellationToken cancellationToken)
+    {
+        if (Find(groupId) is { IsEmpty: false }) return false;
+        if (_groups.TryRemove(groupId, out var group)) group.MarkDead();
+        await Offsets.DeleteGroupAsync(groupId, cancellationToken);
+        return true;
+    }
+
+    public sealed record PartitionLag(string Group, string Topic, int Partition, long CommittedOffset, long LogEndOffset)
+    {
+        public long Lag => Math.Max(0, LogEndOffset - CommittedOffset);
+    }
+
+    public IEnumerable<PartitionLag> Lag(string groupId)
+    {
+        foreach (var (partition, committed) in Offsets.Of(groupId))
+        {
+            if (!_logs.TryGetTopic(partition.Topic, out var topic) || partition.Partition >= topic.Partitions.Count) continue;
+            yield return new PartitionLag(groupId, partition.Topic, partition.Partition, committed.Offset, topic.Partitions[partition.Partition].LogEndOffset);
+        }
+    }
+
+    private IEnumerable<Measurement<long>> ObserveLag() =>
+        GroupIds.SelectMany(Lag).Select(l => new Measurement<long>(l.Lag,
+            new("messaging.consumer.group.name", l.Group), new("messaging.destination.name", l.Topic),
+            new("messaging.destination.partition.id", l.Partition.ToString())));
+
+    private void Tick()
+    {
+        foreach (var group in _groups.Values) group.Tick();
+    }
+
+    public void Dispose() => _ticker.Dispose();
+}
