@@ -14,6 +14,12 @@ public sealed class BrokerOptions
     /// <summary>The host name Metadata advertises: the address clients really reach.</summary>
     public string AdvertisedHost { get; set; } = "localhost";
 
+    /// <summary>The port Metadata advertises, when clients reach the broker through a proxy; default <see cref="Port"/>.</summary>
+    public int? AdvertisedPort { get; set; }
+
+    /// <summary>The port clients are told to connect to.</summary>
+    public int PublicPort => AdvertisedPort ?? Port;
+
     /// <summary>Where topics live, one folder per partition in Kafka's layout.</summary>
     public string DataDir { get; set; } = "./data";
 

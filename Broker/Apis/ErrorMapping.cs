@@ -11,6 +11,8 @@ public static class ErrorMapping
         CorruptRecordException => ErrorCode.CorruptMessage,
         OffsetOutOfRangeException => ErrorCode.OffsetOutOfRange,
         RecordTooLargeException => ErrorCode.MessageTooLarge,
+        OutOfOrderSequenceException => ErrorCode.OutOfOrderSequenceNumber,
+        InvalidProducerEpochException => ErrorCode.InvalidProducerEpoch,
         TopicExistsException => ErrorCode.TopicAlreadyExists,
         InvalidTopicException => ErrorCode.InvalidTopicException,
         InvalidConfigException => ErrorCode.InvalidConfig,

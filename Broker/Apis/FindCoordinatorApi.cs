@@ -17,7 +17,7 @@ public sealed class FindCoordinatorApi(BrokerOptions options) : KafkaApi
         if (request.Version >= 1) response.WriteNullableString(null);
         response.WriteInt32(options.NodeId);
         response.WriteString(options.AdvertisedHost);
-        response.WriteInt32(options.Port);
+        response.WriteInt32(options.PublicPort);
         return ValueTask.FromResult(true);
     }
 }

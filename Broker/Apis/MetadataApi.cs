@@ -31,7 +31,7 @@ public sealed class MetadataApi(LogManager logs, BrokerOptions options, ILogger<
         response.WriteArrayLength(1);
         response.WriteInt32(options.NodeId);
         response.WriteString(options.AdvertisedHost);
-        response.WriteInt32(options.Port);
+        response.WriteInt32(options.PublicPort);
         response.WriteNullableString(null); // rack
         if (version >= 2) response.WriteNullableString(ClusterId);
         response.WriteInt32(options.NodeId); // controller

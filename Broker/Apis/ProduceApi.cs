@@ -80,7 +80,7 @@ public sealed class ProduceApi(LogManager logs, ILogger<ProduceApi> logger) : Ka
             var appended = await partition.AppendAsync(recordSet, durable, cancellationToken);
             return new PartitionResult(index, ErrorCode.None, appended.BaseOffset, partition.LogStartOffset);
         }
-        catch (Exception ex) when (ex is CorruptRecordException or RecordTooLargeException)
+        catch (Exception ex) when (ex is CorruptRecordException or RecordTooLargeException or OutOfOrderSequenceException or InvalidProducerEpochException)
         {
             logger.LogWarning("Produce to {Topic}-{Partition} refused: {Reason}", name, index, ex.Message);
             return new PartitionResult(index, ErrorMapping.ToErrorCode(ex), -1, partition.LogStartOffset);

@@ -20,6 +20,8 @@ public enum ErrorCode : short
     InvalidSessionTimeout = 26,
     RebalanceInProgress = 27,
     UnsupportedVersion = 35,
+    OutOfOrderSequenceNumber = 45,
+    InvalidProducerEpoch = 47,
     TopicAlreadyExists = 36,
     InvalidPartitions = 37,
     InvalidReplicationFactor = 38,

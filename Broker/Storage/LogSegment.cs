@@ -196,6 +196,20 @@ internal sealed class LogSegment : IDisposable
         return null;
     }
 
+    /// <summary>Every batch header of the segment, in order: rebuilds producer state after a crash.</summary>
+    public IEnumerable<RecordBatchHeader> BatchHeaders()
+    {
+        var size = Size;
+        var header = new byte[RecordBatch.HeaderSize];
+        for (long position = 0; position < size;)
+        {
+            RandomAccess.Read(_log, header, position);
+            var h = RecordBatch.ReadHeader(header);
+            yield return h;
+            position += h.TotalSize;
+        }
+    }
+
     /// <summary>fdatasync of the log: what a durable acknowledgement waits for.</summary>
     public void Flush() => RandomAccess.FlushToDisk(_log);
 

@@ -13,6 +13,7 @@ public sealed class PartitionLog : IDisposable
     private readonly Func<string, string> _config;
     private readonly BrokerOptions _options;
     private readonly GroupCommit _groupCommit;
+    private readonly ProducerStateTable _producers = new();
     private volatile LogSegment[] _segments;
     private long _logEndOffset;
     private TaskCompletionSource _dataArrived = NewSignal();
@@ -28,6 +29,10 @@ public sealed class PartitionLog : IDisposable
         System.IO.Directory.CreateDirectory(directory);
         _segments = OpenSegments(directory, cleanShutdown, logger);
         _logEndOffset = _segments[^1].NextOffset;
+        if (!(cleanShutdown && _producers.TryLoad(directory)))
+        {
+            foreach (var header in _segments.SelectMany(s => s.BatchHeaders())) _producers.Record(header);
+        }
         _groupCommit = new GroupCommit(() => LogEndOffset, () => _segments[^1].Flush());
     }
 
@@ -82,18 +87,31 @@ public sealed class PartitionLog : IDisposable
         long baseOffset, nextOffset;
         lock (_appendLock)
         {
-            baseOffset = nextOffset = _logEndOffset;
-            var position = 0;
-            for (var i = 0; i < headers.Count; i++)
+            // A retried batch of an idempotent producer is acknowledged with its first offsets.
+            if (_producers.Check(headers[0]) is { } duplicate)
             {
-                RecordBatch.SetBaseOffset(batches.AsSpan(position), nextOffset);
-                headers[i] = headers[i] with { BaseOffset = nextOffset };
-                nextOffset = headers[i].LastOffset + 1;
-                position += headers[i].TotalSize;
+                if (headers.Count > 1) throw new OutOfOrderSequenceException("a record set may not mix a retried batch with new ones");
+                baseOffset = duplicate.BaseOffset;
+                nextOffset = duplicate.LastOffset + 1;
             }
-            var active = RollIfNeeded(batches.Length, baseOffset);
-            active.Append(batches, headers);
-            Volatile.Write(ref _logEndOffset, nextOffset);
+            else
+            {
+                baseOffset = nextOffset = _logEndOffset;
+                var position = 0;
+                for (var i = 0; i < headers.Count; i++)
+                {
+                    if (i > 0 && _producers.Check(headers[i]) is not null)
+                        throw new OutOfOrderSequenceException("a record set may not mix a retried batch with new ones");
+                    RecordBatch.SetBaseOffset(batches.AsSpan(position), nextOffset);
+                    headers[i] = headers[i] with { BaseOffset = nextOffset };
+                    nextOffset = headers[i].LastOffset + 1;
+                    position += headers[i].TotalSize;
+                }
+                var active = RollIfNeeded(batches.Length, baseOffset);
+                active.Append(batches, headers);
+                foreach (var header in headers) _producers.Record(header);
+                Volatile.Write(ref _logEndOffset, nextOffset);
+            }
         }
         Interlocked.Exchange(ref _dataArrived, NewSignal()).TrySetResult();
 
@@ -190,6 +208,7 @@ public sealed class PartitionLog : IDisposable
             active.Flush();
             active.FlushIndexes();
             foreach (var segment in _segments) segment.Dispose();
+            _producers.Save(Directory);
         }
     }
 

@@ -45,6 +45,14 @@ public sealed class BrokerProcess : IAsyncDisposable
         return broker;
     }
 
+    /// <summary>A broker on an existing data folder and Kafka port (the folder is not deleted afterwards).</summary>
+    public static async Task<BrokerProcess> StartOnAsync(string dataDir, int port, params string[] extraArgs)
+    {
+        var broker = new BrokerProcess(dataDir, ownsDataDir: false, extraArgs) { Port = port };
+        await broker.StartAsync();
+        return broker;
+    }
+
     public async Task StartAsync()
     {
         if (_process is { HasExited: false }) throw new InvalidOperationException("The broker is already running.");
