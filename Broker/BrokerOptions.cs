@@ -49,12 +49,16 @@ public sealed class BrokerOptions
 
     public int FlushIntervalMs { get; set; } = 1000;
 
+    /// <summary>How often old segments are checked against retention.ms and retention.bytes.</summary>
+    public int RetentionCheckIntervalMs { get; set; } = 30_000;
+
     public void Validate()
     {
         if (Port is < 0 or > 65535) throw new InvalidOperationException($"Broker:Port must be 0–65535, got {Port}.");
         if (string.IsNullOrWhiteSpace(DataDir)) throw new InvalidOperationException("Broker:DataDir must be set.");
         if (DefaultPartitions < 1) throw new InvalidOperationException($"Broker:DefaultPartitions must be at least 1, got {DefaultPartitions}.");
         if (SegmentBytes < 1024) throw new InvalidOperationException($"Broker:SegmentBytes must be at least 1024, got {SegmentBytes}.");
+        if (RetentionCheckIntervalMs < 10) throw new InvalidOperationException($"Broker:RetentionCheckIntervalMs must be at least 10, got {RetentionCheckIntervalMs}.");
         if (FlushIntervalMs < 1) throw new InvalidOperationException($"Broker:FlushIntervalMs must be at least 1, got {FlushIntervalMs}.");
         if (MaxFrameBytes < 1024) throw new InvalidOperationException($"Broker:MaxFrameBytes must be at least 1024, got {MaxFrameBytes}.");
     }

@@ -17,6 +17,7 @@ public sealed partial class LogManager : IDisposable
     private readonly ConcurrentDictionary<string, TopicLog> _topics = new();
     private readonly Lock _topicsLock = new();
     private readonly Timer? _flushTimer;
+    private readonly Timer _retentionTimer;
     private bool _disposed;
 
     public LogManager(BrokerOptions options, ILoggerFactory loggerFactory)
@@ -30,6 +31,8 @@ public sealed partial class LogManager : IDisposable
         LoadTopics(clean);
         _logger.LogInformation("Loaded {Count} topics from {DataDir} after a{Kind} shutdown",
             _topics.Count, Path.GetFullPath(options.DataDir), clean ? " clean" : "n unclean (or first)");
+        var retentionInterval = TimeSpan.FromMilliseconds(options.RetentionCheckIntervalMs);
+        _retentionTimer = new Timer(_ => ApplyRetention(), null, retentionInterval, retentionInterval);
         if (options.FlushPolicy == FlushPolicy.Interval)
         {
             var interval = TimeSpan.FromMilliseconds(options.FlushIntervalMs);
@@ -112,6 +115,24 @@ public sealed partial class LogManager : IDisposable
         }
     }
 
+    private void ApplyRetention()
+    {
+        foreach (var partition in _topics.Values.SelectMany(t => t.Partitions))
+        {
+            try
+            {
+                var deleted = partition.ApplyRetention(DateTimeOffset.UtcNow);
+                if (deleted > 0)
+                    _logger.LogInformation("Retention deleted {Segments} segments of {Topic}-{Partition}; log start offset is now {Offset}",
+                        deleted, partition.Topic, partition.Partition, partition.LogStartOffset);
+            }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            {
+                _logger.LogError(ex, "Retention of {Topic}-{Partition} failed", partition.Topic, partition.Partition);
+            }
+        }
+    }
+
     private void FlushAll()
     {
         foreach (var topic in _topics.Values)
@@ -135,6 +156,7 @@ public sealed partial class LogManager : IDisposable
             if (_disposed) return;
             _disposed = true;
             _flushTimer?.Dispose();
+            _retentionTimer.Dispose();
             foreach (var topic in _topics.Values) topic.Dispose();
             File.WriteAllText(Path.Combine(_options.DataDir, CleanShutdownMarker), DateTimeOffset.UtcNow.ToString("O"));
         }

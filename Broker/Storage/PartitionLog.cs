@@ -151,10 +151,17 @@ public sealed class PartitionLog : IDisposable
         if (offset < segments[0].BaseOffset || offset > end)
             throw new OffsetOutOfRangeException($"offset {offset} is outside [{segments[0].BaseOffset}, {end}] of {Topic}-{Partition}");
         if (offset == end) return ReadOnlyMemory<byte>.Empty;
-        for (var i = FindSegment(segments, offset); i < segments.Length; i++)
+        try
         {
-            var bytes = segments[i].Read(Math.Max(offset, segments[i].BaseOffset), maxBytes, end);
-            if (bytes.Length > 0) return bytes;
+            for (var i = FindSegment(segments, offset); i < segments.Length; i++)
+            {
+                var bytes = segments[i].Read(Math.Max(offset, segments[i].BaseOffset), maxBytes, end);
+                if (bytes.Length > 0) return bytes;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            throw new OffsetOutOfRangeException($"offset {offset} of {Topic}-{Partition} was deleted by retention while being read");
         }
         return ReadOnlyMemory<byte>.Empty;
     }
@@ -188,6 +195,38 @@ public sealed class PartitionLog : IDisposable
             var signal = Volatile.Read(ref _dataArrived);
             if (LogEndOffset > offset) return;
             await signal.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Deletes whole old segments, never the active one: those whose newest record is older than
+    /// retention.ms, and the oldest while the partition is larger than retention.bytes without them.
+    /// The log start offset moves to the first remaining segment. Returns the number deleted.
+    /// </summary>
+    public int ApplyRetention(DateTimeOffset now)
+    {
+        if (!_config(TopicConfig.CleanupPolicy).Contains("delete", StringComparison.Ordinal)) return 0;
+        var retentionMs = long.Parse(_config(TopicConfig.RetentionMs));
+        var retentionBytes = long.Parse(_config(TopicConfig.RetentionBytes));
+        lock (_appendLock)
+        {
+            var segments = _segments;
+            var size = segments.Sum(s => s.Size);
+            var expired = 0;
+            while (expired < segments.Length - 1)
+            {
+                var oldest = segments[expired];
+                var tooOld = retentionMs >= 0 && oldest.MaxTimestamp < now.ToUnixTimeMilliseconds() - retentionMs;
+                var tooBig = retentionBytes >= 0 && size - oldest.Size >= retentionBytes;
+                if (!tooOld && !tooBig) break;
+                size -= oldest.Size;
+                expired++;
+            }
+            if (expired == 0) return 0;
+            _segments = segments[expired..];
+            // Readers holding the old array may still be reading these: they get out-of-range and retry.
+            foreach (var segment in segments[..expired]) segment.Delete();
+            return expired;
         }
     }
 
