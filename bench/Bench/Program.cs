@@ -5,7 +5,7 @@ using Shop.Bench.Workloads;
 // Usage: bench [all | quick | <workload> ...] [--quick] [--out <dir>] [--scratch <dir>]
 //   all    every workload, full size (aim: under 10 minutes on a 2-core machine)
 //   quick  every workload, small sizes: a CI smoke run that fails only on errors, never on timing
-IWorkload[] workloads = [new MachineLimits(), new NaiveFileBroker()];
+IWorkload[] workloads = [new MachineLimits(), new NaiveFileBroker(), new BrokerWorkloads()];
 
 var arguments = args.ToList();
 var quick = arguments.Remove("--quick") | arguments.Remove("quick");
@@ -21,12 +21,12 @@ if (unknown.Count > 0)
 var selected = arguments.Count == 0 ? workloads : workloads.Where(w => arguments.Contains(w.Name)).ToArray();
 
 Directory.CreateDirectory(scratch);
-var settings = new BenchSettings(quick, scratch);
+var all = new List<Figure>();
+var settings = new BenchSettings(quick, scratch, all);
 var run = RunInfo.Capture(settings, selected.Select(w => w.Name).ToList());
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 
-var all = new List<Figure>();
 var errors = new List<string>();
 var total = Stopwatch.StartNew();
 foreach (var workload in selected)

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Shop.Bench.Systems;
+
+/// <summary>Our broker as its own process, from its Release build, on a free port with a fresh data folder.</summary>
+public sealed class ShopBroker : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _dataDir;
+
+    private ShopBroker(Process process, int port, string dataDir)
+    {
+        _process = process;
+        Port = port;
+        _dataDir = dataDir;
+    }
+
+    public int Port { get; }
+
+    public string BootstrapServers => $"localhost:{Port}";
+
+    public int ProcessId => _process.Id;
+
+    public static async Task<ShopBroker> StartAsync(string scratchDir, params string[] extraArgs)
+    {
+        var dll = Path.Combine(RepoRoot(), "Broker", "bin", "Release", "net10.0", "Broker.dll");
+        if (!File.Exists(dll)) throw new FileNotFoundException($"{dll} is missing: build with -c Release", dll);
+        var port = FreePort();
+        var dataDir = Path.Combine(scratchDir, $"broker-{Guid.NewGuid():N}");
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in (string[])[dll, $"--Broker:Port={port}", $"--Broker:DataDir={dataDir}", $"--urls=http://127.0.0.1:{FreePort()}",
+                     "--Logging:LogLevel:Default=Warning", .. extraArgs])
+        {
+            info.ArgumentList.Add(arg);
+        }
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data?.Contains("Kafka protocol on port") == true || e.Data?.Contains("Application started") == true) started.TrySetResult(); };
+        process.ErrorDataReceived += (_, _) => { };
+        process.Exited += (_, _) => started.TrySetException(new InvalidOperationException($"the broker exited with {process.ExitCode}"));
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var broker = new ShopBroker(process, port, dataDir);
+        try
+        {
+            // With warnings-only logging the start-up line may not come: the port answering is the signal.
+            await Task.WhenAny(started.Task, WaitForPortAsync(port));
+            await WaitForPortAsync(port).WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch
+        {
+            await broker.DisposeAsync();
+            throw;
+        }
+        return broker;
+    }
+
+    private static async Task WaitForPortAsync(int port)
+    {
+        while (true)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Shop.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException("Shop.sln not found above the bench");
+    }
+}
