@@ -55,7 +55,7 @@ public static class RecordBatch
     /// check CRCs by default): whole, magic 2, CRC-32C from attributes to the end, record count
     /// matching lastOffsetDelta. Returns null and the header when valid, otherwise the reason.
     /// </summary>
-    public static string? Check(ReadOnlySpan<byte> data, out RecordBatchHeader header)
+    public static string? Check(ReadOnlySpan<byte> data, out RecordBatchHeader header, bool allowCompacted = false)
     {
         header = default;
         if (data.Length < HeaderSize) return $"batch truncated: {data.Length} bytes, a header needs {HeaderSize}";
@@ -68,7 +68,8 @@ public static class RecordBatch
         var actual = Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, whole[AttributesOffset..]);
         if (expected != actual) return $"CRC mismatch: batch says {expected:x8}, content is {actual:x8}";
         header = ReadHeader(whole);
-        if (header.LastOffsetDelta < 0 || header.RecordCount != header.LastOffsetDelta + 1)
+        // Compaction keeps a batch's offset range but drops records from it; producers send whole ones.
+        if (header.LastOffsetDelta < 0 || header.RecordCount > header.LastOffsetDelta + 1 || (!allowCompacted && header.RecordCount != header.LastOffsetDelta + 1))
             return $"record count {header.RecordCount} does not match last offset delta {header.LastOffsetDelta}";
         return null;
     }
@@ -94,6 +95,79 @@ public static class RecordBatch
         return headers;
     }
 
+    /// <summary>One record's place in an uncompressed batch, and its key (null for a null key).</summary>
+    public readonly record struct RecordSlice(int Start, int End, int OffsetDelta, byte[]? Key);
+
+    /// <summary>The records of an uncompressed batch, with their raw byte ranges (for compaction).</summary>
+    public static List<RecordSlice> Records(ReadOnlySpan<byte> batch)
+    {
+        var header = ReadHeader(batch);
+        var records = new List<RecordSlice>(header.RecordCount);
+        var position = HeaderSize;
+        for (var i = 0; i < header.RecordCount; i++)
+        {
+            var start = position;
+            var length = (int)Varint.Read(batch, ref position);
+            var end = position + length;
+            position++; // attributes
+            Varint.Read(batch, ref position); // timestamp delta
+            var offsetDelta = (int)Varint.Read(batch, ref position);
+            var keyLength = (int)Varint.Read(batch, ref position);
+            var key = keyLength < 0 ? null : batch.Slice(position, keyLength).ToArray();
+            records.Add(new RecordSlice(start, end, offsetDelta, key));
+            position = end;
+        }
+        return records;
+    }
+
+    /// <summary>
+    /// A batch with only the given records: the same base offset, offset range, timestamps and
+    /// producer fields, a new record count, length and CRC. What compaction writes.
+    /// </summary>
+    public static byte[] WithRecords(ReadOnlySpan<byte> batch, IReadOnlyList<RecordSlice> kept)
+    {
+        var size = HeaderSize + kept.Sum(r => r.End - r.Start);
+        var result = new byte[size];
+        batch[..HeaderSize].CopyTo(result);
+        var position = HeaderSize;
+        foreach (var record in kept)
+        {
+            batch[record.Start..record.End].CopyTo(result.AsSpan(position));
+            position += record.End - record.Start;
+        }
+        BinaryPrimitives.WriteInt32BigEndian(result.AsSpan(8), size - LogOverhead);
+        BinaryPrimitives.WriteInt32BigEndian(result.AsSpan(57), kept.Count);
+        BinaryPrimitives.WriteUInt32BigEndian(result.AsSpan(CrcOffset), Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, result.AsSpan(AttributesOffset)));
+        return result;
+    }
+
     /// <summary>Sets the base offset: it lies outside the CRC, so the batch stays valid.</summary>
     public static void SetBaseOffset(Span<byte> batch, long baseOffset) => BinaryPrimitives.WriteInt64BigEndian(batch, baseOffset);
+}
+
+/// <summary>Zigzag varints, as records use them.</summary>
+public static class Varint
+{
+    public static long Read(ReadOnlySpan<byte> data, ref int position)
+    {
+        ulong value = 0;
+        for (var shift = 0; shift < 64; shift += 7)
+        {
+            var b = data[position++];
+            value |= (ulong)(b & 0x7f) << shift;
+            if ((b & 0x80) == 0) return (long)(value >> 1) ^ -(long)(value & 1);
+        }
+        throw new InvalidDataException("varint longer than 10 bytes");
+    }
+
+    public static void Write(List<byte> target, long value)
+    {
+        var v = (ulong)((value << 1) ^ (value >> 63));
+        while (v >= 0x80)
+        {
+            target.Add((byte)(v | 0x80));
+            v >>= 7;
+        }
+        target.Add((byte)v);
+    }
 }

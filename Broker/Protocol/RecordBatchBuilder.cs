@@ -18,12 +18,12 @@ public static class RecordBatchBuilder
         for (var i = 0; i < records.Count; i++)
         {
             var record = new List<byte>(32) { 0 }; // attributes
-            WriteVarint(record, 0); // timestamp delta
-            WriteVarint(record, i); // offset delta
+            Varint.Write(record, 0); // timestamp delta
+            Varint.Write(record, i); // offset delta
             WriteBytes(record, records[i].Key);
             WriteBytes(record, records[i].Value);
-            WriteVarint(record, 0); // headers
-            WriteVarint(body, record.Count);
+            Varint.Write(record, 0); // headers
+            Varint.Write(body, record.Count);
             body.AddRange(record);
         }
         var batch = new byte[RecordBatch.HeaderSize + body.Count];
@@ -64,11 +64,11 @@ public static class RecordBatchBuilder
 
     private static (KeyValueRecord Record, int OffsetDelta, int Next) ReadRecord(ReadOnlySpan<byte> data, int position)
     {
-        var length = (int)ReadVarint(data, ref position);
+        var length = (int)Varint.Read(data, ref position);
         var end = position + length;
         position++; // attributes
-        ReadVarint(data, ref position); // timestamp delta
-        var offsetDelta = (int)ReadVarint(data, ref position);
+        Varint.Read(data, ref position); // timestamp delta
+        var offsetDelta = (int)Varint.Read(data, ref position);
         var key = ReadBytes(data, ref position);
         var value = ReadBytes(data, ref position);
         return (new KeyValueRecord(key, value), offsetDelta, end);
@@ -76,7 +76,7 @@ public static class RecordBatchBuilder
 
     private static byte[]? ReadBytes(ReadOnlySpan<byte> data, ref int position)
     {
-        var length = (int)ReadVarint(data, ref position);
+        var length = (int)Varint.Read(data, ref position);
         if (length < 0) return null;
         var bytes = data.Slice(position, length).ToArray();
         position += length;
@@ -85,32 +85,8 @@ public static class RecordBatchBuilder
 
     private static void WriteBytes(List<byte> target, byte[]? bytes)
     {
-        if (bytes is null) { WriteVarint(target, -1); return; }
-        WriteVarint(target, bytes.Length);
+        if (bytes is null) { Varint.Write(target, -1); return; }
+        Varint.Write(target, bytes.Length);
         target.AddRange(bytes);
-    }
-
-    /// <summary>Zigzag varint, as records use.</summary>
-    private static void WriteVarint(List<byte> target, long value)
-    {
-        var v = (ulong)((value << 1) ^ (value >> 63));
-        while (v >= 0x80)
-        {
-            target.Add((byte)(v | 0x80));
-            v >>= 7;
-        }
-        target.Add((byte)v);
-    }
-
-    private static long ReadVarint(ReadOnlySpan<byte> data, ref int position)
-    {
-        ulong v = 0;
-        for (var shift = 0; shift < 64; shift += 7)
-        {
-            var b = data[position++];
-            v |= (ulong)(b & 0x7f) << shift;
-            if ((b & 0x80) == 0) return (long)(v >> 1) ^ -(long)(v & 1);
-        }
-        throw new InvalidDataException("varint too long");
     }
 }

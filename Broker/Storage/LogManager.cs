@@ -18,6 +18,7 @@ public sealed partial class LogManager : IDisposable
     private readonly Lock _topicsLock = new();
     private readonly Timer? _flushTimer;
     private readonly Timer _retentionTimer;
+    private int _cleaning;
     private bool _disposed;
 
     public LogManager(BrokerOptions options, ILoggerFactory loggerFactory)
@@ -32,7 +33,7 @@ public sealed partial class LogManager : IDisposable
         _logger.LogInformation("Loaded {Count} topics from {DataDir} after a{Kind} shutdown",
             _topics.Count, Path.GetFullPath(options.DataDir), clean ? " clean" : "n unclean (or first)");
         var retentionInterval = TimeSpan.FromMilliseconds(options.RetentionCheckIntervalMs);
-        _retentionTimer = new Timer(_ => ApplyRetention(), null, retentionInterval, retentionInterval);
+        _retentionTimer = new Timer(_ => CleanUp(), null, retentionInterval, retentionInterval);
         if (options.FlushPolicy == FlushPolicy.Interval)
         {
             var interval = TimeSpan.FromMilliseconds(options.FlushIntervalMs);
@@ -115,12 +116,29 @@ public sealed partial class LogManager : IDisposable
         }
     }
 
-    private void ApplyRetention()
+    private void CleanUp()
+    {
+        // Timer callbacks can overlap when a pass is slow: one pass at a time.
+        if (Interlocked.Exchange(ref _cleaning, 1) == 1) return;
+        try
+        {
+            CleanUpAll();
+        }
+        finally
+        {
+            Volatile.Write(ref _cleaning, 0);
+        }
+    }
+
+    private void CleanUpAll()
     {
         foreach (var partition in _topics.Values.SelectMany(t => t.Partitions))
         {
             try
             {
+                var compacted = partition.Compact();
+                if (compacted > 0)
+                    _logger.LogInformation("Compaction removed {Records} superseded records of {Topic}-{Partition}", compacted, partition.Topic, partition.Partition);
                 var deleted = partition.ApplyRetention(DateTimeOffset.UtcNow);
                 if (deleted > 0)
                     _logger.LogInformation("Retention deleted {Segments} segments of {Topic}-{Partition}; log start offset is now {Offset}",
@@ -128,7 +146,7 @@ public sealed partial class LogManager : IDisposable
             }
             catch (Exception ex) when (ex is IOException or ObjectDisposedException)
             {
-                _logger.LogError(ex, "Retention of {Topic}-{Partition} failed", partition.Topic, partition.Partition);
+                _logger.LogError(ex, "Clean-up (compaction, retention) of {Topic}-{Partition} failed", partition.Topic, partition.Partition);
             }
         }
     }

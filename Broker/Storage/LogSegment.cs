@@ -114,14 +114,14 @@ internal sealed class LogSegment : IDisposable
             var h = RecordBatch.ReadHeader(header);
             if (h.BatchLength < RecordBatch.HeaderSize - RecordBatch.LogOverhead || position + h.TotalSize > fileSize)
                 return (position, nextOffset, maxTimestamp, $"batch at byte {position} claims {h.BatchLength} bytes, {fileSize - position - RecordBatch.LogOverhead} remain");
-            // Offsets must be contiguous; a scan that starts mid-segment learns the first one.
-            if ((!first || position == 0) && h.BaseOffset != nextOffset)
-                return (position, nextOffset, maxTimestamp, $"batch at byte {position} has offset {h.BaseOffset}, expected {nextOffset}");
+            // Offsets only grow (compaction leaves gaps); a scan that starts mid-segment learns the first one.
+            if ((!first || position == 0) && h.BaseOffset < nextOffset)
+                return (position, nextOffset, maxTimestamp, $"batch at byte {position} has offset {h.BaseOffset}, below {nextOffset}");
             if (checkCrc)
             {
                 if (buffer.Length < h.TotalSize) buffer = new byte[Math.Max(h.TotalSize, buffer.Length * 2)];
                 RandomAccess.Read(log, buffer.AsSpan(0, h.TotalSize), position);
-                var error = RecordBatch.Check(buffer.AsSpan(0, h.TotalSize), out _);
+                var error = RecordBatch.Check(buffer.AsSpan(0, h.TotalSize), out _, allowCompacted: true);
                 if (error is not null) return (position, nextOffset, maxTimestamp, $"batch at byte {position}: {error}");
             }
             index?.MaybeAdd((int)(h.BaseOffset - baseOffset), position, h.MaxTimestamp);
@@ -194,6 +194,34 @@ internal sealed class LogSegment : IDisposable
             position += h.TotalSize;
         }
         return null;
+    }
+
+    /// <summary>Every batch of the segment, whole, in order (compaction reads them).</summary>
+    public IEnumerable<byte[]> Batches()
+    {
+        var size = Size;
+        var header = new byte[RecordBatch.HeaderSize];
+        for (long position = 0; position < size;)
+        {
+            RandomAccess.Read(_log, header, position);
+            var batch = new byte[RecordBatch.ReadHeader(header).TotalSize];
+            RandomAccess.Read(_log, batch, position);
+            yield return batch;
+            position += batch.Length;
+        }
+    }
+
+    /// <summary>
+    /// Replaces this segment's log with <paramref name="cleanedPath"/> (written beside it) and
+    /// reopens it with fresh indexes. The caller swaps the returned segment in.
+    /// </summary>
+    public LogSegment ReplaceWith(string cleanedPath, ILogger logger)
+    {
+        Dispose();
+        File.Move(cleanedPath, LogPath(Directory, BaseOffset), overwrite: true);
+        File.Delete(IndexPath(Directory, BaseOffset));
+        File.Delete(TimeIndexPath(Directory, BaseOffset));
+        return Open(Directory, BaseOffset, validate: true, logger);
     }
 
     /// <summary>Every batch header of the segment, in order: rebuilds producer state after a crash.</summary>

@@ -14,6 +14,7 @@ public sealed class PartitionLog : IDisposable
     private readonly BrokerOptions _options;
     private readonly GroupCommit _groupCommit;
     private readonly ProducerStateTable _producers = new();
+    private readonly ILogger _logger;
     private volatile LogSegment[] _segments;
     private long _logEndOffset;
     private TaskCompletionSource _dataArrived = NewSignal();
@@ -26,6 +27,7 @@ public sealed class PartitionLog : IDisposable
         Directory = directory;
         _config = config;
         _options = options;
+        _logger = logger;
         System.IO.Directory.CreateDirectory(directory);
         _segments = OpenSegments(directory, cleanShutdown, logger);
         _logEndOffset = _segments[^1].NextOffset;
@@ -159,9 +161,10 @@ public sealed class PartitionLog : IDisposable
                 if (bytes.Length > 0) return bytes;
             }
         }
-        catch (ObjectDisposedException)
+        catch (ObjectDisposedException) when (_segments != segments)
         {
-            throw new OffsetOutOfRangeException($"offset {offset} of {Topic}-{Partition} was deleted by retention while being read");
+            // Compaction or retention swapped segments while this read ran: read the new ones.
+            return Read(offset, maxBytes);
         }
         return ReadOnlyMemory<byte>.Empty;
     }
@@ -228,6 +231,64 @@ public sealed class PartitionLog : IDisposable
             foreach (var segment in segments[..expired]) segment.Delete();
             return expired;
         }
+    }
+
+    /// <summary>
+    /// Compaction (cleanup.policy=compact): in every segment but the active one, keeps only the
+    /// last record of each key in the whole log. Offsets do not change (gaps appear). Compressed
+    /// batches are kept whole: rewriting them would mean recompressing. Tombstones are kept.
+    /// Returns the number of records removed.
+    /// </summary>
+    public int Compact()
+    {
+        if (!_config(TopicConfig.CleanupPolicy).Contains("compact", StringComparison.Ordinal)) return 0;
+        var segments = _segments;
+        if (segments.Length < 2) return 0;
+
+        var latest = new Dictionary<string, long>();
+        foreach (var batch in segments.SelectMany(s => s.Batches()))
+        {
+            var header = RecordBatch.ReadHeader(batch);
+            if (header.Codec != 0 || header.IsControl) continue;
+            foreach (var record in RecordBatch.Records(batch))
+            {
+                if (record.Key is not null) latest[Convert.ToBase64String(record.Key)] = header.BaseOffset + record.OffsetDelta;
+            }
+        }
+
+        var removed = 0;
+        foreach (var segment in segments[..^1])
+        {
+            var cleaned = Path.Combine(Directory, LogSegment.FileStem(segment.BaseOffset) + ".log.cleaned");
+            var removedHere = 0;
+            using (var output = new FileStream(cleaned, FileMode.Create, FileAccess.Write))
+            {
+                foreach (var batch in segment.Batches())
+                {
+                    var header = RecordBatch.ReadHeader(batch);
+                    if (header.Codec != 0 || header.IsControl) { output.Write(batch); continue; }
+                    var records = RecordBatch.Records(batch);
+                    var kept = records.Where(r => r.Key is null || latest[Convert.ToBase64String(r.Key)] == header.BaseOffset + r.OffsetDelta).ToList();
+                    removedHere += records.Count - kept.Count;
+                    if (kept.Count == records.Count) output.Write(batch);
+                    else if (kept.Count > 0) output.Write(RecordBatch.WithRecords(batch, kept));
+                }
+                output.Flush(flushToDisk: true);
+            }
+            if (removedHere == 0) { File.Delete(cleaned); continue; }
+            lock (_appendLock)
+            {
+                var current = _segments;
+                var index = Array.IndexOf(current, segment);
+                if (index < 0) { File.Delete(cleaned); continue; } // deleted by retention meanwhile
+                var replacement = segment.ReplaceWith(cleaned, _logger);
+                var updated = (LogSegment[])current.Clone();
+                updated[index] = replacement;
+                _segments = updated;
+            }
+            removed += removedHere;
+        }
+        return removed;
     }
 
     /// <summary>Makes everything appended so far durable (interval flush policy, shutdown).</summary>
