@@ -1,0 +1,20 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Shop.Inventory.Apis;
+
+public static class StockApi
+{
+    public sealed record Restock(int Quantity);
+
+    public static WebApplication MapStockApi(this WebApplication app)
+    {
+        app.MapGet("/api/stock", (StockStore stock) => TypedResults.Ok(stock.Levels()));
+        app.MapPost("/api/stock/{productId}/restock", Results<Ok<int>, NotFound<string>, ValidationProblem> (string productId, Restock body, StockStore stock) =>
+        {
+            if (body.Quantity <= 0)
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["quantity"] = ["Restock quantity must be positive."] });
+            return stock.Restock(productId, body.Quantity) is { } level ? TypedResults.Ok(level) : TypedResults.NotFound($"Unknown product {productId}.");
+        });
+        return app;
+    }
+}

@@ -1,0 +1,137 @@
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+
+namespace Shop.ServiceDefaults.Messaging;
+
+/// <summary>One consumed message, with its headers read.</summary>
+public sealed class IncomingEvent(ConsumeResult<string, byte[]> result)
+{
+    public string Topic => result.Topic;
+
+    public string Key => result.Message.Key;
+
+    public string EventType { get; } = MessagingTelemetry.Header(result.Message.Headers, MessageHeaders.EventType) ?? "";
+
+    /// <summary>The producer's id for de-duplication; the position in the log when a producer sent none.</summary>
+    public string MessageId { get; } = MessagingTelemetry.Header(result.Message.Headers, MessageHeaders.MessageId)
+        ?? $"{result.Topic}/{result.Partition.Value}/{result.Offset.Value}";
+
+    public T As<T>() => EventJson.Deserialize<T>(result.Message.Value);
+}
+
+/// <summary>What a service does with the events of its topics, inside its own SQLite transaction.</summary>
+public interface IEventHandler
+{
+    /// <summary>
+    /// Handles one event. State changes and outgoing events (through the outbox) go into
+    /// <paramref name="transaction"/>, which commits together with the inbox record of this message.
+    /// </summary>
+    Task HandleAsync(IncomingEvent incoming, SqliteTransaction transaction, CancellationToken cancellationToken);
+}
+
+public sealed record ConsumerSettings<THandler>(string GroupId, IReadOnlyList<string> Topics);
+
+/// <summary>
+/// A consumer group member that hands each message to <typeparamref name="THandler"/> exactly once
+/// in effect: the inbox drops message ids already handled, the offset is committed only after the
+/// handler's transaction, transient failures are retried with backoff, and a message that keeps
+/// failing goes to <c>&lt;topic&gt;.dlq</c> with the error in its headers while consumption goes on.
+/// </summary>
+public sealed class EventConsumer<THandler>(
+    ConsumerSettings<THandler> settings, THandler handler, ServiceDatabase database, Outbox outbox,
+    BrokerConnection broker, IProducer<string, byte[]> producer, ILogger<EventConsumer<THandler>> logger)
+    : BackgroundService where THandler : IEventHandler
+{
+    private readonly ResiliencePipeline _retry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = 3,
+            BackoffType = DelayBackoffType.Exponential,
+            Delay = TimeSpan.FromMilliseconds(200),
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
+        })
+        .Build();
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => RunAsync(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
+        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = broker.BootstrapServers,
+            GroupId = settings.GroupId,
+            EnableAutoCommit = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            SessionTimeoutMs = 10_000,
+            HeartbeatIntervalMs = 1_000,
+        }).Build();
+        consumer.Subscribe(settings.Topics);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                ConsumeResult<string, byte[]> result;
+                try
+                {
+                    result = consumer.Consume(stoppingToken);
+                }
+                catch (ConsumeException ex)
+                {
+                    logger.LogWarning("Consume from {Topics} failed: {Error}", string.Join(",", settings.Topics), ex.Error.Reason);
+                    continue;
+                }
+                await HandleOrDeadLetterAsync(result, stoppingToken);
+                consumer.Commit(result);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            consumer.Close();
+        }
+    }
+
+    private async Task HandleOrDeadLetterAsync(ConsumeResult<string, byte[]> result, CancellationToken cancellationToken)
+    {
+        using var activity = MessagingTelemetry.StartProcess(result, settings.GroupId);
+        try
+        {
+            await _retry.ExecuteAsync(async token => await HandleOnceAsync(result, token), cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
+            logger.LogError(ex, "Message {Topic}/{Partition}/{Offset} keeps failing: moved to {DeadLetter}",
+                result.Topic, result.Partition.Value, result.Offset.Value, Topics.DeadLetter(result.Topic));
+            var headers = new Headers();
+            foreach (var header in result.Message.Headers ?? []) headers.Add(header.Key, header.GetValueBytes());
+            headers.Add(MessageHeaders.Error, Encoding.UTF8.GetBytes($"{ex.GetType().Name}: {ex.Message}"));
+            headers.Add(MessageHeaders.OriginalTopic, Encoding.UTF8.GetBytes(result.Topic));
+            headers.Add(MessageHeaders.OriginalPartition, Encoding.UTF8.GetBytes(result.Partition.Value.ToString()));
+            headers.Add(MessageHeaders.OriginalOffset, Encoding.UTF8.GetBytes(result.Offset.Value.ToString()));
+            await producer.ProduceAsync(Topics.DeadLetter(result.Topic),
+                new Message<string, byte[]> { Key = result.Message.Key, Value = result.Message.Value, Headers = headers }, cancellationToken);
+        }
+    }
+
+    private async Task HandleOnceAsync(ConsumeResult<string, byte[]> result, CancellationToken cancellationToken)
+    {
+        var incoming = new IncomingEvent(result);
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction();
+        var first = ServiceDatabase.Execute(connection, "INSERT OR IGNORE INTO inbox (message_id, handled_at) VALUES ($id, $now)", transaction,
+            ("$id", incoming.MessageId), ("$now", DateTimeOffset.UtcNow.ToString("O"))) == 1;
+        if (first) await handler.HandleAsync(incoming, transaction, cancellationToken);
+        else logger.LogInformation("Message {MessageId} was handled before: skipped", incoming.MessageId);
+        transaction.Commit();
+        outbox.Committed();
+    }
+}

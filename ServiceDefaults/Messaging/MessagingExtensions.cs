@@ -1,0 +1,41 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Shop.ServiceDefaults.Messaging;
+
+public static class MessagingExtensions
+{
+    /// <summary>
+    /// The broker connection, the service's SQLite database with outbox and inbox, an idempotent
+    /// producer and the outbox relay, and the shop's topics created at start.
+    /// </summary>
+    public static TBuilder AddShopMessaging<TBuilder>(this TBuilder builder, string serviceName) where TBuilder : IHostApplicationBuilder
+    {
+        builder.AddBrokerConnection();
+        builder.Services.AddSingleton(sp => new ServiceDatabase(builder.Configuration, serviceName));
+        builder.Services.AddSingleton<OutboxSignal>();
+        builder.Services.AddSingleton<Outbox>();
+        builder.Services.AddSingleton(sp => new ProducerBuilder<string, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = sp.GetRequiredService<BrokerConnection>().BootstrapServers,
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            LingerMs = 1,
+            ClientId = serviceName,
+        }).Build());
+        builder.Services.AddHostedService<TopicInitializer>();
+        builder.Services.AddHostedService<OutboxRelay>();
+        return builder;
+    }
+
+    /// <summary>A consumer group member of <paramref name="groupId"/> on <paramref name="topics"/>, handing events to <typeparamref name="THandler"/>.</summary>
+    public static TBuilder AddEventHandler<TBuilder, THandler>(this TBuilder builder, string groupId, params string[] topics)
+        where TBuilder : IHostApplicationBuilder where THandler : class, IEventHandler
+    {
+        builder.Services.AddSingleton<THandler>();
+        builder.Services.AddSingleton(new ConsumerSettings<THandler>(groupId, topics));
+        builder.Services.AddHostedService<EventConsumer<THandler>>();
+        return builder;
+    }
+}

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Shop.ServiceDefaults.Messaging;
+
+/// <summary>
+/// Publishes outbox rows in order with an idempotent producer (acks=all), marking each sent after
+/// the broker acknowledged it. A crash between the two sends it again: consumers drop the duplicate
+/// through their inbox (same message-id).
+/// </summary>
+public sealed class OutboxRelay(ServiceDatabase database, OutboxSignal signal, IProducer<string, byte[]> producer, ILogger<OutboxRelay> logger)
+    : BackgroundService
+{
+    private sealed record Row(long Id, string Topic, string Key, string EventType, string MessageId, byte[] Payload, string? TraceParent, string? TraceState);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var rows = Pending();
+                foreach (var row in rows) await PublishAsync(row, stoppingToken);
+                if (rows.Count == 0) await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is KafkaException or SqliteException)
+            {
+                logger.LogWarning("Outbox relay will retry: {Error}", ex.Message);
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+        }
+    }
+
+    private List<Row> Pending()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT id, topic, key, event_type, message_id, payload, traceparent, tracestate FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 100";
+        using var reader = command.ExecuteReader();
+        var rows = new List<Row>();
+        while (reader.Read())
+        {
+            rows.Add(new Row(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                (byte[])reader[5], reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
+        }
+        return rows;
+    }
+
+    private async Task PublishAsync(Row row, CancellationToken cancellationToken)
+    {
+        // The send belongs to the trace of the request or message that wrote the row.
+        using var activity = MessagingTelemetry.StartSend(row.Topic, row.Key, row.MessageId, row.TraceParent, row.TraceState);
+        var headers = new Headers
+        {
+            { MessageHeaders.EventType, Encoding.UTF8.GetBytes(row.EventType) },
+            { MessageHeaders.MessageId, Encoding.UTF8.GetBytes(row.MessageId) },
+        };
+        MessagingTelemetry.Inject(headers, activity);
+        var result = await producer.ProduceAsync(row.Topic, new Message<string, byte[]> { Key = row.Key, Value = row.Payload, Headers = headers }, cancellationToken);
+        activity?.SetTag("messaging.kafka.offset", result.Offset.Value);
+        activity?.SetTag("messaging.destination.partition.id", result.Partition.Value.ToString());
+        using var connection = database.Open();
+        ServiceDatabase.Execute(connection, "UPDATE outbox SET sent_at = $now WHERE id = $id", null,
+            ("$now", DateTimeOffset.UtcNow.ToString("O")), ("$id", row.Id));
+    }
+}

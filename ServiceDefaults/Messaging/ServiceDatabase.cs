@@ -1,0 +1,50 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+
+namespace Shop.ServiceDefaults.Messaging;
+
+/// <summary>
+/// The service's own SQLite file (<c>&lt;Shop:DataDir&gt;/&lt;service&gt;.db</c>), with the outbox and
+/// inbox tables beside the service's tables, so that a state change, the events it causes and the
+/// record of the message that caused it commit in one transaction.
+/// </summary>
+public sealed class ServiceDatabase
+{
+    private readonly string _connectionString;
+
+    public ServiceDatabase(IConfiguration configuration, string serviceName)
+    {
+        var dataDir = configuration["Shop:DataDir"] ?? Path.Combine(AppContext.BaseDirectory, "data");
+        Directory.CreateDirectory(dataDir);
+        FilePath = Path.Combine(dataDir, $"{serviceName}.db");
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = FilePath, Pooling = true, DefaultTimeout = 30 }.ToString();
+        using var connection = Open();
+        Execute(connection, """
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS outbox (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                topic TEXT NOT NULL, key TEXT NOT NULL, event_type TEXT NOT NULL, message_id TEXT NOT NULL,
+                payload BLOB NOT NULL, traceparent TEXT, tracestate TEXT, created_at TEXT NOT NULL, sent_at TEXT);
+            CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (sent_at, id);
+            CREATE TABLE IF NOT EXISTS inbox (message_id TEXT PRIMARY KEY, handled_at TEXT NOT NULL);
+            """);
+    }
+
+    public string FilePath { get; }
+
+    public SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    public static int Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null, params (string Name, object? Value)[] parameters)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return command.ExecuteNonQuery();
+    }
+}
