@@ -26,6 +26,9 @@ public static class Extensions
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.Services.AddServiceDiscovery();
+        // HTTP APIs speak the seed's snake_case, like the events (order_id, total_price, ...).
+        builder.Services.ConfigureHttpJsonOptions(json =>
+            json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
             http.AddStandardResilienceHandler();

@@ -1,15 +1,23 @@
 using Shop.ServiceDefaults.Messaging;
+using Shop.WebShop;
+using Shop.WebShop.Apis;
+using Shop.WebShop.Handlers;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddBrokerConnection();
+builder.AddShopMessaging("webshop");
+builder.Services.AddSingleton<OrderViews>();
+builder.Services.AddProblemDetails();
+builder.AddEventHandler<WebApplicationBuilder, OrderStatusHandler>("webshop", Topics.Orders, Topics.Inventory, Topics.Notifications);
+builder.AddEventHandler<WebApplicationBuilder, StockLevelHandler>("webshop-stock", Topics.StockLevels);
 
 var app = builder.Build();
 
+app.Services.GetRequiredService<OrderViews>();
 app.MapDefaultEndpoints();
-app.MapGet("/", () => TypedResults.Content(
-    "<!doctype html><title>Shop on a log</title><h1>Shop on a log</h1><p>The storefront is coming.</p>",
-    "text/html"));
+app.UseDefaultFiles();
+app.UseStaticFiles();
+app.MapOrdersApi();
 
 app.Run();

@@ -32,6 +32,9 @@ public interface IEventHandler
     /// <paramref name="transaction"/>, which commits together with the inbox record of this message.
     /// </summary>
     Task HandleAsync(IncomingEvent incoming, SqliteTransaction transaction, CancellationToken cancellationToken);
+
+    /// <summary>Called after the transaction committed, to wake whatever acts on what it wrote.</summary>
+    void Committed() { }
 }
 
 public sealed record ConsumerSettings<THandler>(string GroupId, IReadOnlyList<string> Topics);
@@ -133,5 +136,6 @@ public sealed class EventConsumer<THandler>(
         else logger.LogInformation("Message {MessageId} was handled before: skipped", incoming.MessageId);
         transaction.Commit();
         outbox.Committed();
+        handler.Committed();
     }
 }

@@ -14,7 +14,7 @@ public static class MessagingExtensions
     {
         builder.AddBrokerConnection();
         builder.Services.AddSingleton(sp => new ServiceDatabase(builder.Configuration, serviceName));
-        builder.Services.AddSingleton<OutboxSignal>();
+        builder.Services.AddSingleton<WakeSignal>();
         builder.Services.AddSingleton<Outbox>();
         builder.Services.AddSingleton(sp => new ProducerBuilder<string, byte[]>(new ProducerConfig
         {

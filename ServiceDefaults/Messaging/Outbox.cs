@@ -8,7 +8,7 @@ namespace Shop.ServiceDefaults.Messaging;
 /// that causes it, with the trace context of the code that wrote it, and published later by
 /// <see cref="OutboxRelay"/>. If the service dies in between, the relay publishes it on restart.
 /// </summary>
-public sealed class Outbox(OutboxSignal signal)
+public sealed class Outbox(WakeSignal signal)
 {
     public void Enqueue(SqliteTransaction transaction, string topic, string key, object @event)
     {
@@ -26,8 +26,8 @@ public sealed class Outbox(OutboxSignal signal)
     public void Committed() => signal.Notify();
 }
 
-/// <summary>Wakes the relay when there is something to publish, instead of it polling fast.</summary>
-public sealed class OutboxSignal
+/// <summary>Wakes a background loop when there is work (outbox rows, queued mails), instead of it polling fast.</summary>
+public sealed class WakeSignal
 {
     private readonly SemaphoreSlim _signal = new(0, 1);
 

@@ -12,7 +12,7 @@ namespace Shop.ServiceDefaults.Messaging;
 /// the broker acknowledged it. A crash between the two sends it again: consumers drop the duplicate
 /// through their inbox (same message-id).
 /// </summary>
-public sealed class OutboxRelay(ServiceDatabase database, OutboxSignal signal, IProducer<string, byte[]> producer, ILogger<OutboxRelay> logger)
+public sealed class OutboxRelay(ServiceDatabase database, WakeSignal signal, IProducer<string, byte[]> producer, ILogger<OutboxRelay> logger)
     : BackgroundService
 {
     private sealed record Row(long Id, string Topic, string Key, string EventType, string MessageId, byte[] Payload, string? TraceParent, string? TraceState);

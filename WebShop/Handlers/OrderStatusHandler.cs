@@ -1,0 +1,38 @@
+using Microsoft.Data.Sqlite;
+using Shop.ServiceDefaults.Messaging;
+using Shop.ServiceDefaults.Messaging.Events;
+
+namespace Shop.WebShop.Handlers;
+
+/// <summary>Every event about an order, from every service, becomes a line of its status history.</summary>
+public sealed class OrderStatusHandler : IEventHandler
+{
+    public Task HandleAsync(IncomingEvent incoming, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        var orderId = incoming.Key;
+        switch (incoming.EventType)
+        {
+            case nameof(ItemsOrdered): OrderViews.Record(transaction, orderId, "Pending"); break;
+            case nameof(StockReserved): OrderViews.Record(transaction, orderId, "StockReserved"); break;
+            case nameof(StockRejected): OrderViews.Record(transaction, orderId, "StockRejected", incoming.As<StockRejected>().Reason); break;
+            case nameof(OrderCompleted): OrderViews.Record(transaction, orderId, "Completed"); break;
+            case nameof(OrderRejected): OrderViews.Record(transaction, orderId, "Rejected", incoming.As<OrderRejected>().Reason); break;
+            case nameof(NotificationSent): OrderViews.Record(transaction, orderId, "Notified", incoming.As<NotificationSent>().Recipient); break;
+        }
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>The compacted stock-levels topic, read into the catalogue's availability.</summary>
+public sealed class StockLevelHandler : IEventHandler
+{
+    public Task HandleAsync(IncomingEvent incoming, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        if (incoming.EventType == nameof(StockLevelChanged))
+        {
+            var level = incoming.As<StockLevelChanged>();
+            OrderViews.SetStock(transaction, level.ProductId, level.Quantity);
+        }
+        return Task.CompletedTask;
+    }
+}
