@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+
+namespace Shop.EndToEnd.Tests;
+
+/// <summary>The seed's e-shop scenario on the real AppHost: every order through the broker, none lost, duplicated or oversold.</summary>
+public sealed class OrderSagaTests(ShopFixture shop) : IClassFixture<ShopFixture>
+{
+    private sealed record Accepted(string OrderId, string Status, string StatusUrl);
+
+    private static object Order(params (string Product, int Quantity, decimal Price)[] lines) => new
+    {
+        user_id = "customer-1",
+        items = lines.Select(l => new { product_id = l.Product, quantity = l.Quantity, price = l.Price }).ToArray(),
+        total_price = lines.Sum(l => l.Quantity * l.Price),
+    };
+
+    private async Task<string> PlaceAcceptedAsync(object order)
+    {
+        var response = await shop.PlaceAsync(order);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var accepted = (await response.Content.ReadFromJsonAsync<Accepted>(ShopFixture.Json))!;
+        Assert.Equal($"/api/orders/{accepted.OrderId}", accepted.StatusUrl);
+        return accepted.OrderId;
+    }
+
+    [Fact]
+    public async Task An_order_completes_takes_its_stock_and_sends_exactly_one_mail()
+    {
+        var before = await shop.StockAsync();
+        var orderId = await PlaceAcceptedAsync(Order(("535", 2, 300m), ("125", 1, 100m)));
+
+        var view = await shop.AwaitOrderAsync(orderId, ShopFixture.Finished);
+        Assert.Equal("Completed", view.Status);
+        var statuses = view.History.Select(h => h.Status).ToList();
+        Assert.Equal("Placed", statuses[0]);
+        Assert.Superset(new HashSet<string> { "Pending", "StockReserved", "Completed", "Notified" }, statuses.ToHashSet());
+        Assert.True(statuses.IndexOf("Completed") < statuses.IndexOf("Notified"), string.Join(" → ", statuses));
+        var after = await shop.StockAsync();
+        Assert.Equal(before["535"] - 2, after["535"]);
+        Assert.Equal(before["125"] - 1, after["125"]);
+        Assert.Equal([$"Your order {orderId} is confirmed"], await shop.MailsAboutAsync(orderId));
+    }
+
+    [Fact]
+    public async Task An_order_for_more_than_is_in_stock_is_rejected_with_a_reason_and_one_mail()
+    {
+        var before = await shop.StockAsync();
+        var orderId = await PlaceAcceptedAsync(Order(("525", before["525"] + 1, 500m)));
+
+        var view = await shop.AwaitOrderAsync(orderId, ShopFixture.Finished);
+        Assert.Equal("Rejected", view.Status);
+        Assert.Contains("Not enough stock of 525", view.Reason);
+        Assert.Equal(before["525"], (await shop.StockAsync())["525"]);
+        Assert.Equal([$"Your order {orderId} could not be accepted"], await shop.MailsAboutAsync(orderId));
+    }
+
+    [Theory]
+    [InlineData("""{"user_id":"u","items":[{"product_id":"999","quantity":1,"price":100}],"total_price":100}""", "items[0].product_id")]
+    [InlineData("""{"user_id":"u","items":[{"product_id":"125","quantity":0,"price":100}],"total_price":0}""", "items[0].quantity")]
+    [InlineData("""{"user_id":"u","items":[{"product_id":"125","quantity":-2,"price":100}],"total_price":-200}""", "items[0].quantity")]
+    [InlineData("""{"user_id":"u","items":[{"product_id":"200","quantity":2,"price":200},{"product_id":"125","quantity":1,"price":100}],"total_price":400}""", "total_price")]
+    [InlineData("""{"user_id":"u","items":[""", "json")]
+    public async Task Bad_orders_get_a_400_naming_the_problem_and_nothing_is_published(string body, string field)
+    {
+        var published = await shop.EndOffsetSumAsync("orders");
+        var response = await shop.WebShop.PostAsync("/api/orders", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        if (field == "json")
+        {
+            Assert.Equal("Malformed JSON", problem.RootElement.GetProperty("title").GetString());
+        }
+        else
+        {
+            Assert.True(problem.RootElement.GetProperty("errors").TryGetProperty(field, out var messages), problem.RootElement.ToString());
+            Assert.False(string.IsNullOrWhiteSpace(messages[0].GetString()));
+        }
+        Assert.Equal(published, await shop.EndOffsetSumAsync("orders"));
+    }
+
+    [Fact]
+    public async Task Fifty_concurrent_orders_for_ten_in_stock_sell_exactly_ten()
+    {
+        var level = (await shop.StockAsync())["200"];
+        if (level < 10)
+        {
+            (await shop.Inventory.PostAsJsonAsync("/api/stock/200/restock", new { quantity = 10 - level })).EnsureSuccessStatusCode();
+        }
+        else if (level > 10)
+        {
+            // Take the surplus with one order so that exactly ten remain.
+            var id = await PlaceAcceptedAsync(Order(("200", level - 10, 200m)));
+            Assert.Equal("Completed", (await shop.AwaitOrderAsync(id, ShopFixture.Finished)).Status);
+        }
+        Assert.Equal(10, (await shop.StockAsync())["200"]);
+
+        var ids = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => PlaceAcceptedAsync(Order(("200", 1, 200m)))));
+        var outcomes = await Task.WhenAll(ids.Select(id => shop.AwaitOrderAsync(id, ShopFixture.Finished, seconds: 120)));
+
+        Assert.Equal(10, outcomes.Count(o => o.Status == "Completed"));
+        Assert.Equal(40, outcomes.Count(o => o.Status == "Rejected"));
+        Assert.Equal(0, (await shop.StockAsync())["200"]);
+    }
+
+    [Fact]
+    public async Task A_poison_message_goes_to_the_dead_letter_topic_and_consumption_goes_on()
+    {
+        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = shop.BrokerAddress }).Build())
+        {
+            await producer.ProduceAsync("orders", new Message<string, string>
+            {
+                Key = "poison-1",
+                Value = "{ this is not an order",
+                Headers = new Headers { { "event-type", "ItemsOrdered"u8.ToArray() }, { "message-id", "poison-1"u8.ToArray() } },
+            });
+        }
+
+        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig
+        {
+            BootstrapServers = shop.BrokerAddress, GroupId = "dlq-reader", AutoOffsetReset = AutoOffsetReset.Earliest,
+        }).Build();
+        consumer.Subscribe("orders.dlq");
+        ConsumeResult<string, string>? dead = null;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (dead is null && DateTime.UtcNow < deadline)
+        {
+            var result = consumer.Consume(TimeSpan.FromSeconds(1));
+            if (result?.Message.Key == "poison-1") dead = result;
+        }
+        Assert.NotNull(dead);
+        Assert.Equal("{ this is not an order", dead.Message.Value);
+        Assert.Contains("JsonException", Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes("error")));
+        Assert.Equal("orders", Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes("original-topic")));
+
+        // The consumers went on: a new order still completes.
+        var orderId = await PlaceAcceptedAsync(Order(("035", 1, 100m)));
+        Assert.Equal("Completed", (await shop.AwaitOrderAsync(orderId, ShopFixture.Finished)).Status);
+    }
+}

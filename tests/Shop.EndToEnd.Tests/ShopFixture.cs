@@ -1,0 +1,96 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+
+namespace Shop.EndToEnd.Tests;
+
+/// <summary>The whole AppHost (broker, four services, mail catcher) on random ports and a temporary data folder, shared by a test class.</summary>
+public sealed class ShopFixture : IAsyncLifetime
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private readonly DirectoryInfo _dataDir = Directory.CreateTempSubdirectory("shop-e2e-");
+
+    public DistributedApplication App { get; private set; } = null!;
+
+    public HttpClient WebShop { get; private set; } = null!;
+
+    public HttpClient Inventory { get; private set; } = null!;
+
+    public HttpClient Mail { get; private set; } = null!;
+
+    public HttpClient BrokerConsole { get; private set; } = null!;
+
+    public string BrokerAddress { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            ["--Shop:RandomPorts=true", $"--Shop:DataDir={_dataDir.FullName}"], timeout.Token);
+        App = await builder.BuildAsync(timeout.Token);
+        await App.StartAsync(timeout.Token);
+        foreach (var resource in new[] { "broker", "orders", "inventory", "notifications", "webshop", "mail" })
+        {
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+        }
+        WebShop = App.CreateHttpClient("webshop");
+        Inventory = App.CreateHttpClient("inventory");
+        Mail = App.CreateHttpClient("mail", "http");
+        BrokerConsole = App.CreateHttpClient("broker", "http");
+        BrokerAddress = (await App.GetConnectionStringAsync("broker", timeout.Token))!;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+        try { _dataDir.Delete(recursive: true); } catch (IOException) { }
+    }
+
+    public sealed record StatusChange(string Status, string? Detail, string At);
+
+    public sealed record OrderView(string OrderId, string Status, string? Reason, List<StatusChange> History);
+
+    public async Task<HttpResponseMessage> PlaceAsync(object order) =>
+        await WebShop.PostAsync("/api/orders", JsonContent.Create(order, options: Json));
+
+    /// <summary>Follows an order until <paramref name="done"/> says so (the services work asynchronously).</summary>
+    public async Task<OrderView> AwaitOrderAsync(string orderId, Func<OrderView, bool> done, int seconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        OrderView? view = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            view = await WebShop.GetFromJsonAsync<OrderView>($"/api/orders/{orderId}", Json);
+            if (view is not null && done(view)) return view;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"Order {orderId} never got there; last seen: {JsonSerializer.Serialize(view)}");
+    }
+
+    public static bool Finished(OrderView view) => view.History.Any(h => h.Status == "Notified");
+
+    public async Task<Dictionary<string, int>> StockAsync() =>
+        (await Inventory.GetFromJsonAsync<Dictionary<string, int>>("/api/stock", Json))!;
+
+    /// <summary>Subjects of the mails the catcher received that mention <paramref name="orderId"/>.</summary>
+    public async Task<List<string>> MailsAboutAsync(string orderId)
+    {
+        using var page = JsonDocument.Parse(await Mail.GetStringAsync("/api/messages?pageSize=1000"));
+        return page.RootElement.GetProperty("results").EnumerateArray()
+            .Select(m => m.GetProperty("subject").GetString()!)
+            .Where(s => s.Contains(orderId, StringComparison.Ordinal))
+            .ToList();
+    }
+
+    /// <summary>Log end offsets of a topic's partitions, from the broker console.</summary>
+    public async Task<long> EndOffsetSumAsync(string topic)
+    {
+        using var topics = JsonDocument.Parse(await BrokerConsole.GetStringAsync("/api/topics"));
+        return topics.RootElement.EnumerateArray().Where(t => t.GetProperty("name").GetString() == topic)
+            .SelectMany(t => t.GetProperty("partitions").EnumerateArray()).Sum(p => p.GetProperty("log_end_offset").GetInt64());
+    }
+}
