@@ -14,6 +14,13 @@ public sealed record ShopPorts(int? Kafka, int? MailUi, int? Smtp)
 {
     public static readonly ShopPorts Fixed = new(Kafka: 9092, MailUi: 5082, Smtp: 2525);
 
-    public static ShopPorts From(IConfiguration configuration) =>
-        configuration.GetValue("Shop:RandomPorts", false) ? new ShopPorts(null, null, null) : Fixed;
+    /// <summary>
+    /// <c>Shop:KafkaPort</c> pins the Kafka port even with random ports: a test that restarts the
+    /// broker needs it back where the services' connection strings point.
+    /// </summary>
+    public static ShopPorts From(IConfiguration configuration)
+    {
+        var ports = configuration.GetValue("Shop:RandomPorts", false) ? new ShopPorts(null, null, null) : Fixed;
+        return configuration.GetValue<int?>("Shop:KafkaPort") is { } kafka ? ports with { Kafka = kafka } : ports;
+    }
 }

@@ -9,9 +9,12 @@ namespace Shop.Broker.Network;
 /// <summary>
 /// One Kafka client connection: size-prefixed frames are read from the pipe (partial and coalesced
 /// frames both handled), handled one after another, and answered in request order. A frame that
-/// is too large, too small or unparseable closes this connection only.
+/// is too large, too small or unparseable closes this connection only. When the broker stops, open
+/// connections are closed at once: Kestrel cannot drain a non-HTTP protocol and would otherwise
+/// wait its whole shutdown timeout for clients that never hang up.
 /// </summary>
-public sealed class KafkaConnectionHandler(ApiRegistry apis, BrokerOptions options, ILogger<KafkaConnectionHandler> logger) : ConnectionHandler
+public sealed class KafkaConnectionHandler(
+    ApiRegistry apis, BrokerOptions options, IHostApplicationLifetime lifetime, ILogger<KafkaConnectionHandler> logger) : ConnectionHandler
 {
     /// <summary>api key + version + correlation id + client id length.</summary>
     private const int MinimumFrame = 10;
@@ -21,7 +24,8 @@ public sealed class KafkaConnectionHandler(ApiRegistry apis, BrokerOptions optio
         logger.LogDebug("Kafka connection {ConnectionId} from {Remote}", connection.ConnectionId, connection.RemoteEndPoint);
         var input = connection.Transport.Input;
         var output = connection.Transport.Output;
-        var closed = connection.ConnectionClosed;
+        using var closing = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, lifetime.ApplicationStopping);
+        var closed = closing.Token;
         var clientHost = connection.RemoteEndPoint is System.Net.IPEndPoint ip ? $"/{ip.Address}" : "unknown";
         try
         {
