@@ -33,7 +33,7 @@ public static class ConsoleApi
             members = g.Members.Select(m => new { memberId = m.MemberId, clientId = m.ClientId, clientHost = m.ClientHost }),
         })));
         app.MapGet("/api/groups/{groupId}/lag", (string groupId, GroupCoordinator groups) => TypedResults.Ok(groups.Lag(groupId)
-            .Select(l => new { topic = l.Topic, partition = l.Partition, committedOffset = l.CommittedOffset, logEndOffset = l.LogEndOffset, lag = l.Lag })));
+            .Select(l => new { topic = l.Topic, partition = l.Partition, committedOffset = l.CommittedOffset, logStartOffset = l.LogStartOffset, logEndOffset = l.LogEndOffset, lag = l.Lag })));
         return app;
     }
 }

@@ -49,17 +49,27 @@ public sealed class GroupCoordinator : IDisposable
         return true;
     }
 
-    public sealed record PartitionLag(string Group, string Topic, int Partition, long CommittedOffset, long LogEndOffset)
+    /// <summary>
+    /// Lag of one partition a group reads: records after its committed offset, or after the log start
+    /// when it is assigned but has committed nothing yet (<see cref="CommittedOffset"/> is then -1).
+    /// </summary>
+    public sealed record PartitionLag(string Group, string Topic, int Partition, long CommittedOffset, long LogStartOffset, long LogEndOffset)
     {
-        public long Lag => Math.Max(0, LogEndOffset - CommittedOffset);
+        public long Lag => Math.Max(0, LogEndOffset - (CommittedOffset < 0 ? LogStartOffset : CommittedOffset));
     }
 
+    /// <summary>Every partition the group has committed to or has assigned to a member now.</summary>
     public IEnumerable<PartitionLag> Lag(string groupId)
     {
-        foreach (var (partition, committed) in Offsets.Of(groupId))
+        var committed = Offsets.Of(groupId);
+        var assigned = Find(groupId)?.Describe().Members.SelectMany(m => ConsumerAssignment.Partitions(m.Assignment)) ?? [];
+        var partitions = committed.Keys.Select(p => (p.Topic, p.Partition)).Union(assigned).Order();
+        foreach (var (topicName, partition) in partitions)
         {
-            if (!_logs.TryGetTopic(partition.Topic, out var topic) || partition.Partition >= topic.Partitions.Count) continue;
-            yield return new PartitionLag(groupId, partition.Topic, partition.Partition, committed.Offset, topic.Partitions[partition.Partition].LogEndOffset);
+            if (!_logs.TryGetTopic(topicName, out var topic) || partition < 0 || partition >= topic.Partitions.Count) continue;
+            var log = topic.Partitions[partition];
+            var offset = Offsets.Get(groupId, new TopicPartitionKey(topicName, partition))?.Offset ?? -1;
+            yield return new PartitionLag(groupId, topicName, partition, offset, log.LogStartOffset, log.LogEndOffset);
         }
     }
 

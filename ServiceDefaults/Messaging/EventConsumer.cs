@@ -130,8 +130,8 @@ public sealed class EventConsumer<THandler>(
         var incoming = new IncomingEvent(result);
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction();
-        var first = ServiceDatabase.Execute(connection, "INSERT OR IGNORE INTO inbox (message_id, handled_at) VALUES ($id, $now)", transaction,
-            ("$id", incoming.MessageId), ("$now", DateTimeOffset.UtcNow.ToString("O"))) == 1;
+        var first = ServiceDatabase.Execute(connection, "INSERT OR IGNORE INTO consumer_inbox (consumer_group, message_id, handled_at) VALUES ($group, $id, $now)", transaction,
+            ("$group", settings.GroupId), ("$id", incoming.MessageId), ("$now", DateTimeOffset.UtcNow.ToString("O"))) == 1;
         if (first) await handler.HandleAsync(incoming, transaction, cancellationToken);
         else logger.LogInformation("Message {MessageId} was handled before: skipped", incoming.MessageId);
         transaction.Commit();

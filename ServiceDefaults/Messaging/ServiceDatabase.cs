@@ -6,7 +6,9 @@ namespace Shop.ServiceDefaults.Messaging;
 /// <summary>
 /// The service's own SQLite file (<c>&lt;Shop:DataDir&gt;/&lt;service&gt;.db</c>), with the outbox and
 /// inbox tables beside the service's tables, so that a state change, the events it causes and the
-/// record of the message that caused it commit in one transaction.
+/// record of the message that caused it commit in one transaction. The inbox is kept per consumer
+/// group: two groups of one service (say the order views and the sales analytics) each handle every
+/// message once.
 /// </summary>
 public sealed class ServiceDatabase
 {
@@ -26,7 +28,9 @@ public sealed class ServiceDatabase
                 topic TEXT NOT NULL, key TEXT NOT NULL, event_type TEXT NOT NULL, message_id TEXT NOT NULL,
                 payload BLOB NOT NULL, traceparent TEXT, tracestate TEXT, created_at TEXT NOT NULL, sent_at TEXT);
             CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (sent_at, id);
-            CREATE TABLE IF NOT EXISTS inbox (message_id TEXT PRIMARY KEY, handled_at TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS consumer_inbox (
+                consumer_group TEXT NOT NULL, message_id TEXT NOT NULL, handled_at TEXT NOT NULL,
+                PRIMARY KEY (consumer_group, message_id));
             """);
     }
 

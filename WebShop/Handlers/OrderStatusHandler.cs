@@ -36,3 +36,18 @@ public sealed class StockLevelHandler : IEventHandler
         return Task.CompletedTask;
     }
 }
+
+/// <summary>The orders topic, read a second time (own group, own offsets) into the sales figures.</summary>
+public sealed class SalesAnalyticsHandler : IEventHandler
+{
+    public Task HandleAsync(IncomingEvent incoming, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
+        switch (incoming.EventType)
+        {
+            case nameof(OrderPlaced): SalesAnalytics.Placed(transaction, incoming.As<OrderPlaced>()); break;
+            case nameof(OrderCompleted): SalesAnalytics.Completed(transaction, incoming.Key); break;
+            case nameof(OrderRejected): SalesAnalytics.Rejected(transaction, incoming.Key); break;
+        }
+        return Task.CompletedTask;
+    }
+}

@@ -141,4 +141,31 @@ public sealed class OrderSagaTests(ShopFixture shop) : IClassFixture<ShopFixture
         var orderId = await PlaceAcceptedAsync(Order(("035", 1, 100m)));
         Assert.Equal("Completed", (await shop.AwaitOrderAsync(orderId, ShopFixture.Finished)).Status);
     }
+
+    private sealed record ProductSales(string ProductId, string Name, int Units, decimal Revenue);
+
+    private sealed record SalesSummary(int OrdersPlaced, int OrdersCompleted, int OrdersRejected, decimal Revenue, List<ProductSales> TopProducts);
+
+    [Fact]
+    public async Task Sales_analytics_count_orders_revenue_and_products_sold_from_the_log()
+    {
+        await shop.AwaitGroupCaughtUpAsync("webshop-analytics");
+        var before = (await shop.WebShop.GetFromJsonAsync<SalesSummary>("/api/analytics", ShopFixture.Json))!;
+        var soldBefore = before.TopProducts.FirstOrDefault(p => p.ProductId == "200")?.Units ?? 0;
+
+        var completed = await PlaceAcceptedAsync(Order(("200", 3, 200m)));
+        var rejected = await PlaceAcceptedAsync(Order(("525", 1000, 500m)));
+        Assert.Equal("Completed", (await shop.AwaitOrderAsync(completed, ShopFixture.Finished)).Status);
+        Assert.Equal("Rejected", (await shop.AwaitOrderAsync(rejected, ShopFixture.Finished)).Status);
+        await shop.AwaitGroupCaughtUpAsync("webshop-analytics");
+
+        var after = (await shop.WebShop.GetFromJsonAsync<SalesSummary>("/api/analytics", ShopFixture.Json))!;
+        Assert.Equal(before.OrdersPlaced + 2, after.OrdersPlaced);
+        Assert.Equal(before.OrdersCompleted + 1, after.OrdersCompleted);
+        Assert.Equal(before.OrdersRejected + 1, after.OrdersRejected);
+        Assert.Equal(before.Revenue + 600m, after.Revenue);
+        var mouse = Assert.Single(after.TopProducts, p => p.ProductId == "200");
+        Assert.Equal(soldBefore + 3, mouse.Units);
+        Assert.Equal("Wireless mouse", mouse.Name);
+    }
 }

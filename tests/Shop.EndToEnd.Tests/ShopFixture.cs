@@ -116,4 +116,20 @@ public sealed class ShopFixture : IAsyncLifetime
         return topics.RootElement.EnumerateArray().Where(t => t.GetProperty("name").GetString() == topic)
             .SelectMany(t => t.GetProperty("partitions").EnumerateArray()).Sum(p => p.GetProperty("log_end_offset").GetInt64());
     }
+
+    /// <summary>Waits until consumer group <paramref name="groupId"/> has committed up to the end of every partition it reads.</summary>
+    public async Task AwaitGroupCaughtUpAsync(string groupId, int seconds = 60)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        var last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await BrokerConsole.GetStringAsync($"/api/groups/{groupId}/lag");
+            using var lag = JsonDocument.Parse(last);
+            var partitions = lag.RootElement.EnumerateArray().ToList();
+            if (partitions.Count > 0 && partitions.All(p => p.GetProperty("lag").GetInt64() == 0)) return;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"Group {groupId} never caught up; last lag: {last}");
+    }
 }
