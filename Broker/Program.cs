@@ -17,6 +17,7 @@ var app = builder.Build();
 // Open (and recover) the log and the committed offsets before the Kafka port accepts anyone.
 var logs = app.Services.GetRequiredService<LogManager>();
 app.Services.GetRequiredService<Shop.Broker.Groups.GroupCoordinator>();
+Shop.Broker.Telemetry.BrokerTelemetry.ObserveLogEndOffsets(logs);
 
 app.MapDefaultEndpoints();
 app.MapConsoleApi();

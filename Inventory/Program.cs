@@ -12,7 +12,10 @@ builder.AddEventHandler<WebApplicationBuilder, ReservationHandler>("inventory", 
 
 var app = builder.Build();
 
-app.Services.GetRequiredService<StockStore>(); // seed before serving
+var stock = app.Services.GetRequiredService<StockStore>(); // seed before serving
+Shop.ServiceDefaults.ShopMetrics.Meter.CreateObservableGauge("shop.inventory.stock_level",
+    () => stock.Levels().Select(l => new System.Diagnostics.Metrics.Measurement<int>(l.Value, new KeyValuePair<string, object?>("shop.product.id", l.Key))),
+    "{unit}", "Units in stock per product");
 app.MapDefaultEndpoints();
 app.MapStockApi();
 

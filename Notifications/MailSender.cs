@@ -1,3 +1,4 @@
+using Shop.ServiceDefaults;
 using MailKit.Net.Smtp;
 using MimeKit;
 using Polly;
@@ -57,6 +58,7 @@ public sealed class MailSender(MailQueue queue, ServiceDatabase database, Outbox
         var server = SmtpServer;
         await client.ConnectAsync(server.Host, server.Port, MailKit.Security.SecureSocketOptions.None, cancellationToken);
         await client.SendAsync(message, cancellationToken);
+        ShopMetrics.EmailsSent.Add(1);
         await client.DisconnectAsync(quit: true, cancellationToken);
     }
 

@@ -5,7 +5,7 @@ using Shop.ServiceDefaults.Messaging.Events;
 
 namespace Shop.Orders;
 
-public sealed record OrderRecord(string OrderId, string UserId, string Email, decimal TotalPrice, string Status, string? Reason);
+public sealed record OrderRecord(string OrderId, string UserId, string Email, decimal TotalPrice, string Status, string? Reason, DateTimeOffset CreatedAt);
 
 /// <summary>Orders in the Orders service's SQLite file: the saga's state, one row per order.</summary>
 public sealed class OrderStore
@@ -55,12 +55,13 @@ public sealed class OrderStore
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT order_id, user_id, email, total_price, status, reason FROM orders WHERE order_id = $id";
+        command.CommandText = "SELECT order_id, user_id, email, total_price, status, reason, created_at FROM orders WHERE order_id = $id";
         command.Parameters.AddWithValue("$id", orderId);
         using var reader = command.ExecuteReader();
         return reader.Read()
             ? new OrderRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2),
-                decimal.Parse(reader.GetString(3), System.Globalization.CultureInfo.InvariantCulture), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5))
+                decimal.Parse(reader.GetString(3), System.Globalization.CultureInfo.InvariantCulture), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+                DateTimeOffset.Parse(reader.GetString(6), System.Globalization.CultureInfo.InvariantCulture))
             : null;
     }
 }

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Shop.Broker.Protocol;
+using Shop.Broker.Telemetry;
 
 namespace Shop.Broker.Apis;
 
@@ -16,7 +18,14 @@ public sealed class ApiRegistry
 {
     private readonly Dictionary<short, KafkaApi> _apis;
 
-    public ApiRegistry(IEnumerable<KafkaApi> apis) => _apis = apis.ToDictionary(a => a.Versions.Key);
+    /// <summary>"Produce", "Fetch", …: the handler's class name, as a metric tag.</summary>
+    private readonly Dictionary<short, string> _names;
+
+    public ApiRegistry(IEnumerable<KafkaApi> apis)
+    {
+        _apis = apis.ToDictionary(a => a.Versions.Key);
+        _names = _apis.ToDictionary(a => a.Key, a => a.Value.GetType().Name.Replace("Api", "", StringComparison.Ordinal));
+    }
 
     public IEnumerable<ApiVersionRange> Ranges => _apis.Values.Select(a => a.Versions).OrderBy(r => r.Key);
 
@@ -52,9 +61,13 @@ public sealed class ApiRegistry
         if (header.ApiKey != ApiKeys.ApiVersions && versions.IsFlexible(header.ApiVersion)) response.WriteEmptyTaggedFields();
 
         var body = frame[(frame.Length - reader.Remaining)..];
+        var started = Stopwatch.GetTimestamp();
         try
         {
             var respond = await api.HandleAsync(new KafkaRequest(header, body, this, clientHost), response, cancellationToken);
+            var apiTag = new KeyValuePair<string, object?>("kafka.api", _names[header.ApiKey]);
+            BrokerTelemetry.Requests.Add(1, apiTag);
+            BrokerTelemetry.RequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, apiTag);
             return new RequestOutcome(respond ? response.ToFrame() : null, null);
         }
         catch (MalformedRequestException ex)

@@ -1,5 +1,6 @@
 using Shop.Broker.Protocol;
 using Shop.Broker.Storage;
+using Shop.Broker.Telemetry;
 
 namespace Shop.Broker.Apis;
 
@@ -102,6 +103,11 @@ public sealed class FetchApi(LogManager logs) : KafkaApi
                 response.WriteArrayLength(0); // aborted transactions
                 if (version >= 11) response.WriteInt32(-1); // preferred read replica
                 response.WriteBytes(data.Records.Span);
+                if (data.Records.Length > 0)
+                {
+                    using var handOver = BrokerTelemetry.StartFetch(name, partition.Partition, data.Records.Span);
+                    handOver?.SetTag("messaging.kafka.offset", partition.Offset);
+                }
             }
         }
         return true;

@@ -1,5 +1,6 @@
 using Shop.Broker.Protocol;
 using Shop.Broker.Storage;
+using Shop.Broker.Telemetry;
 
 namespace Shop.Broker.Apis;
 
@@ -75,13 +76,16 @@ public sealed class ProduceApi(LogManager logs, ILogger<ProduceApi> logger) : Ka
         }
         if (records is not { Length: > 0 } recordSet)
             return new PartitionResult(index, ErrorCode.CorruptMessage, -1, partition.LogStartOffset);
+        using var activity = BrokerTelemetry.StartProduce(name, index, recordSet.Span);
         try
         {
             var appended = await partition.AppendAsync(recordSet, durable, cancellationToken);
+            activity?.SetTag("messaging.kafka.offset", appended.BaseOffset);
             return new PartitionResult(index, ErrorCode.None, appended.BaseOffset, partition.LogStartOffset);
         }
         catch (Exception ex) when (ex is CorruptRecordException or RecordTooLargeException or OutOfOrderSequenceException or InvalidProducerEpochException)
         {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
             logger.LogWarning("Produce to {Topic}-{Partition} refused: {Reason}", name, index, ex.Message);
             return new PartitionResult(index, ErrorMapping.ToErrorCode(ex), -1, partition.LogStartOffset);
         }

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Connections;
 using Shop.Broker.Apis;
+using Shop.Broker.Telemetry;
 
 namespace Shop.Broker.Network;
 
@@ -27,6 +28,7 @@ public sealed class KafkaConnectionHandler(
         using var closing = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, lifetime.ApplicationStopping);
         var closed = closing.Token;
         var clientHost = connection.RemoteEndPoint is System.Net.IPEndPoint ip ? $"/{ip.Address}" : "unknown";
+        BrokerTelemetry.ActiveConnections.Add(1);
         try
         {
             while (true)
@@ -43,6 +45,7 @@ public sealed class KafkaConnectionHandler(
                     }
                     if (frame is null) break;
 
+                    BrokerTelemetry.BytesIn.Add(4 + frame.Length);
                     var outcome = await apis.HandleAsync(frame, clientHost, closed);
                     if (outcome.CloseReason is not null)
                     {
@@ -51,6 +54,7 @@ public sealed class KafkaConnectionHandler(
                     }
                     if (outcome.Response is { } response)
                     {
+                        BrokerTelemetry.BytesOut.Add(response.Length);
                         await output.WriteAsync(response, closed);
                     }
                 }
@@ -72,6 +76,7 @@ public sealed class KafkaConnectionHandler(
         }
         finally
         {
+            BrokerTelemetry.ActiveConnections.Add(-1);
             await input.CompleteAsync();
             await output.CompleteAsync();
         }

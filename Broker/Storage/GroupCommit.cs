@@ -37,7 +37,9 @@ internal sealed class GroupCommit(Func<long> writtenUpTo, Action flush)
         var target = writtenUpTo();
         try
         {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             flush();
+            Telemetry.BrokerTelemetry.FsyncDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
             lock (_gate) _flushedUpTo = Math.Max(_flushedUpTo, target);
         }
         finally

@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Shop.ServiceDefaults;
 using Shop.ServiceDefaults.Messaging;
 using Shop.ServiceDefaults.Messaging.Events;
 
@@ -29,6 +30,8 @@ public sealed class OrderSagaHandler(Outbox outbox, ILogger<OrderSagaHandler> lo
                     outbox.Enqueue(transaction, Topics.Orders, completed.OrderId,
                         new OrderCompleted(completed.OrderId, completed.UserId, completed.Email, completed.TotalPrice));
                     logger.LogInformation("Order {OrderId} completed", completed.OrderId);
+                    ShopMetrics.OrdersCompleted.Add(1);
+                    ShopMetrics.SagaDuration.Record((DateTimeOffset.UtcNow - completed.CreatedAt).TotalSeconds, new KeyValuePair<string, object?>("shop.order.status", "Completed"));
                 }
                 break;
             case nameof(StockRejected):
@@ -38,6 +41,8 @@ public sealed class OrderSagaHandler(Outbox outbox, ILogger<OrderSagaHandler> lo
                     outbox.Enqueue(transaction, Topics.Orders, rejected.OrderId,
                         new OrderRejected(rejected.OrderId, rejected.UserId, rejected.Email, refused.Reason));
                     logger.LogInformation("Order {OrderId} rejected: {Reason}", rejected.OrderId, refused.Reason);
+                    ShopMetrics.OrdersRejected.Add(1);
+                    ShopMetrics.SagaDuration.Record((DateTimeOffset.UtcNow - rejected.CreatedAt).TotalSeconds, new KeyValuePair<string, object?>("shop.order.status", "Rejected"));
                 }
                 break;
         }

@@ -120,6 +120,8 @@ public sealed class EventConsumer<THandler>(
             headers.Add(MessageHeaders.OriginalTopic, Encoding.UTF8.GetBytes(result.Topic));
             headers.Add(MessageHeaders.OriginalPartition, Encoding.UTF8.GetBytes(result.Partition.Value.ToString()));
             headers.Add(MessageHeaders.OriginalOffset, Encoding.UTF8.GetBytes(result.Offset.Value.ToString()));
+            ShopMetrics.DeadLetters.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", result.Topic),
+                new KeyValuePair<string, object?>("messaging.consumer.group.name", settings.GroupId));
             await producer.ProduceAsync(Topics.DeadLetter(result.Topic),
                 new Message<string, byte[]> { Key = result.Message.Key, Value = result.Message.Value, Headers = headers }, cancellationToken);
         }

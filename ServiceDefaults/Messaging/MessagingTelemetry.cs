@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
+using OpenTelemetry;
+using OpenTelemetry.Context.Propagation;
 
 namespace Shop.ServiceDefaults.Messaging;
 
@@ -30,8 +32,9 @@ public static class MessagingTelemetry
     public static Activity? StartProcess(ConsumeResult<string, byte[]> result, string group)
     {
         var headers = result.Message.Headers;
-        ActivityContext.TryParse(Header(headers, MessageHeaders.TraceParent), Header(headers, MessageHeaders.TraceState), out var parent);
-        var activity = Source.StartActivity($"process {result.Topic}", ActivityKind.Consumer, parent);
+        var propagated = Propagators.DefaultTextMapPropagator.Extract(default, headers, (h, name) => Header(h, name) is { } value ? [value] : []);
+        Baggage.Current = propagated.Baggage;
+        var activity = Source.StartActivity($"process {result.Topic}", ActivityKind.Consumer, propagated.ActivityContext);
         activity?.SetTag("messaging.system", "kafka");
         activity?.SetTag("messaging.operation.type", "process");
         activity?.SetTag("messaging.destination.name", result.Topic);
@@ -43,12 +46,15 @@ public static class MessagingTelemetry
         return activity;
     }
 
-    /// <summary>The context of the current span as headers, so the consumer's span continues the trace.</summary>
+    /// <summary>
+    /// The context of the send span (W3C <c>traceparent</c>/<c>tracestate</c>) and the current
+    /// baggage as headers, through OpenTelemetry's propagator, so the consumer's span continues the trace.
+    /// </summary>
     public static void Inject(Headers headers, Activity? activity)
     {
         if (activity is null) return;
-        headers.Add(MessageHeaders.TraceParent, Encoding.ASCII.GetBytes(activity.Id!));
-        if (!string.IsNullOrEmpty(activity.TraceStateString)) headers.Add(MessageHeaders.TraceState, Encoding.ASCII.GetBytes(activity.TraceStateString));
+        Propagators.DefaultTextMapPropagator.Inject(new PropagationContext(activity.Context, Baggage.Current), headers,
+            (h, name, value) => h.Add(name, Encoding.UTF8.GetBytes(value)));
     }
 
     public static string? Header(Headers? headers, string name) =>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Shop.ServiceDefaults;
 using Shop.ServiceDefaults.Messaging;
 using Shop.ServiceDefaults.Messaging.Events;
 
@@ -64,6 +65,7 @@ public static class OrdersApi
             transaction.Commit();
         }
         outbox.Committed();
+        ShopMetrics.OrdersPlaced.Add(1);
         logger.LogInformation("Order {OrderId} placed by {UserId}: {Total}", orderId, order.UserId, order.TotalPrice);
         return TypedResults.Accepted($"/api/orders/{orderId}", new OrderAccepted(orderId, "Placed", $"/api/orders/{orderId}"));
     }

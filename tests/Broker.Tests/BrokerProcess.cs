@@ -35,7 +35,19 @@ public sealed class BrokerProcess : IAsyncDisposable
 
     public string ConsoleUrl => $"http://127.0.0.1:{HttpPort}";
 
-    public string Output => string.Join(Environment.NewLine, _output);
+    public string Output => string.Join(System.Environment.NewLine, _output);
+
+    /// <summary>Environment variables for the broker process (say, where to export telemetry).</summary>
+    public Dictionary<string, string> Environment { get; } = [];
+
+    /// <summary>A broker with extra environment variables, such as the OTLP exporter's.</summary>
+    public static async Task<BrokerProcess> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] extraArgs)
+    {
+        var broker = new BrokerProcess(Directory.CreateTempSubdirectory("broker-test-").FullName, ownsDataDir: true, extraArgs);
+        foreach (var (name, value) in environment) broker.Environment[name] = value;
+        await broker.StartAsync();
+        return broker;
+    }
 
     public static async Task<BrokerProcess> StartAsync(params string[] extraArgs)
     {
@@ -73,6 +85,7 @@ public sealed class BrokerProcess : IAsyncDisposable
         foreach (var arg in _extraArgs) info.ArgumentList.Add(arg);
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+        foreach (var (name, value) in Environment) info.Environment[name] = value;
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => OnLine(e.Data, started);
