@@ -3,7 +3,8 @@ using Shop.ServiceDefaults.Messaging;
 
 namespace Shop.Notifications;
 
-public sealed record QueuedMail(string OrderId, string Recipient, string Subject, string Body);
+/// <summary>A mail to send; <paramref name="TraceParent"/> is the context of the event that asked for it, so the send stays in the order's trace.</summary>
+public sealed record QueuedMail(string OrderId, string Recipient, string Subject, string Body, string? TraceParent = null);
 
 /// <summary>
 /// E-mails to send, one per order at most (the order id is the key), kept in the service's SQLite
@@ -21,15 +22,16 @@ public sealed class MailQueue
         ServiceDatabase.Execute(connection, """
             CREATE TABLE IF NOT EXISTS mails (
                 order_id TEXT PRIMARY KEY, recipient TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,
-                queued_at TEXT NOT NULL, sent_at TEXT)
+                queued_at TEXT NOT NULL, sent_at TEXT, traceparent TEXT)
             """);
+        ServiceDatabase.EnsureColumn(connection, "mails", "traceparent", "TEXT");
     }
 
     public static bool Enqueue(SqliteTransaction transaction, QueuedMail mail) =>
         ServiceDatabase.Execute(transaction.Connection!, """
-            INSERT OR IGNORE INTO mails (order_id, recipient, subject, body, queued_at) VALUES ($id, $to, $subject, $body, $now)
+            INSERT OR IGNORE INTO mails (order_id, recipient, subject, body, queued_at, traceparent) VALUES ($id, $to, $subject, $body, $now, $trace)
             """, transaction, ("$id", mail.OrderId), ("$to", mail.Recipient), ("$subject", mail.Subject), ("$body", mail.Body),
-            ("$now", DateTimeOffset.UtcNow.ToString("O"))) == 1;
+            ("$now", DateTimeOffset.UtcNow.ToString("O")), ("$trace", mail.TraceParent ?? System.Diagnostics.Activity.Current?.Id)) == 1;
 
     public void Notify() => _queued.Notify();
 
@@ -39,10 +41,11 @@ public sealed class MailQueue
     {
         using var connection = _database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT order_id, recipient, subject, body FROM mails WHERE sent_at IS NULL ORDER BY queued_at LIMIT 50";
+        command.CommandText = "SELECT order_id, recipient, subject, body, traceparent FROM mails WHERE sent_at IS NULL ORDER BY queued_at LIMIT 50";
         using var reader = command.ExecuteReader();
         var mails = new List<QueuedMail>();
-        while (reader.Read()) mails.Add(new QueuedMail(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3)));
+        while (reader.Read()) mails.Add(new QueuedMail(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+            reader.IsDBNull(4) ? null : reader.GetString(4)));
         return mails;
     }
 

@@ -1,4 +1,5 @@
 using Shop.ServiceDefaults;
+using System.Diagnostics;
 using MailKit.Net.Smtp;
 using MimeKit;
 using Polly;
@@ -23,6 +24,8 @@ public sealed class MailSender(MailQueue queue, ServiceDatabase database, Outbox
         })
         .Build();
 
+    private static readonly ActivitySource Source = new("Shop.Notifications");
+
     private Uri SmtpServer => new(configuration["services:mail:smtp:0"] ?? configuration["Mail:Smtp"] ?? "smtp://localhost:2525");
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -32,6 +35,11 @@ public sealed class MailSender(MailQueue queue, ServiceDatabase database, Outbox
             var sentAll = true;
             foreach (var mail in queue.Unsent())
             {
+                ActivityContext.TryParse(mail.TraceParent, null, isRemote: true, out var parent);
+                using var activity = Source.StartActivity("send mail", ActivityKind.Client, parent);
+                activity?.SetTag("shop.order.id", mail.OrderId);
+                activity?.SetTag("server.address", SmtpServer.Host);
+                activity?.SetTag("server.port", SmtpServer.Port);
                 try
                 {
                     await _smtp.ExecuteAsync(async token => await SendAsync(mail, token), stoppingToken);
@@ -39,6 +47,7 @@ public sealed class MailSender(MailQueue queue, ServiceDatabase database, Outbox
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
+                    activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
                     logger.LogWarning("Mail for order {OrderId} not sent yet ({Error}); it stays queued", mail.OrderId, ex.Message);
                     sentAll = false;
                     break;

@@ -43,6 +43,15 @@ public sealed class ServiceDatabase
         return connection;
     }
 
+    /// <summary>Adds a column that a newer version of a table has, to a file an older version created.</summary>
+    public static void EnsureColumn(SqliteConnection connection, string table, string column, string type)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = $column";
+        command.Parameters.AddWithValue("$column", column);
+        if ((long)command.ExecuteScalar()! == 0) Execute(connection, $"ALTER TABLE {table} ADD COLUMN {column} {type}");
+    }
+
     public static int Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null, params (string Name, object? Value)[] parameters)
     {
         using var command = connection.CreateCommand();

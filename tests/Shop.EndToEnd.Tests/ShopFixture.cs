@@ -7,7 +7,7 @@ using Aspire.Hosting.Testing;
 namespace Shop.EndToEnd.Tests;
 
 /// <summary>The whole AppHost (broker, four services, mail catcher) on random ports and a temporary data folder, shared by a test class.</summary>
-public sealed class ShopFixture : IAsyncLifetime
+public class ShopFixture : IAsyncLifetime
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
@@ -30,6 +30,7 @@ public sealed class ShopFixture : IAsyncLifetime
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["--Shop:RandomPorts=true", $"--Shop:DataDir={_dataDir.FullName}", $"--Shop:KafkaPort={FreePort()}"], timeout.Token);
+        await ConfigureAsync(builder);
         App = await builder.BuildAsync(timeout.Token);
         await App.StartAsync(timeout.Token);
         foreach (var resource in new[] { "broker", "orders", "inventory", "notifications", "webshop", "mail" })
@@ -42,6 +43,9 @@ public sealed class ShopFixture : IAsyncLifetime
         BrokerConsole = App.CreateHttpClient("broker", "http");
         BrokerAddress = (await App.GetConnectionStringAsync("broker", timeout.Token))!;
     }
+
+    /// <summary>Changes to the app model before it starts (a subclass may, say, point telemetry elsewhere).</summary>
+    protected virtual Task ConfigureAsync(IDistributedApplicationTestingBuilder builder) => Task.CompletedTask;
 
     private static int FreePort()
     {
@@ -66,7 +70,7 @@ public sealed class ShopFixture : IAsyncLifetime
         await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await App.StopAsync();
         await App.DisposeAsync();
