@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Shop.Bench.Systems;
+
+/// <summary>
+/// A peer's server (redis-server, rabbitmq-server, nats-server) started from its Debian package on a
+/// free loopback port with a data folder of its own, and killed with its children afterwards.
+/// </summary>
+public sealed class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string _log;
+
+    private ServerProcess(Process process, string log)
+    {
+        _process = process;
+        _log = log;
+    }
+
+    public int ProcessId => _process.Id;
+
+    /// <summary>Null when the program is installed, else why the peer is skipped.</summary>
+    public static string? Missing(string program) =>
+        File.Exists(program) ? null : $"{program} is not installed (apt-get install {Path.GetFileName(program)})";
+
+    public static async Task<ServerProcess> StartAsync(string program, IEnumerable<string> arguments, int port, string logFile,
+        IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
+        var log = new StreamWriter(logFile) { AutoFlush = true };
+        var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new ServerProcess(process, logFile);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            if (process.HasExited) throw new InvalidOperationException($"{program} exited with {process.ExitCode}; see {logFile}");
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return server;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+        GC.KeepAlive(_log);
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,100 @@
+using Shop.Bench.Systems;
+
+namespace Shop.Bench.Workloads;
+
+/// <summary>
+/// The same workloads as <see cref="BrokerWorkloads"/> against the systems a user might pick instead
+/// — Redis Streams, RabbitMQ, NATS JetStream, each from its Debian package with its usual .NET
+/// client — and our figure divided by the best peer's at the same durability setting.
+/// </summary>
+public sealed class PeerWorkloads : IWorkload
+{
+    /// <summary>The end-to-end latency of every system is taken at this one offered rate.</summary>
+    public const double FixedRate = 2_000;
+
+    public string Name => "peers";
+
+    public string Description => "Redis Streams, RabbitMQ, NATS JetStream: the same workloads, side by side with ours";
+
+    private sealed record PeerResult(string Name, bool Durable, double Durable1KMegabytes, double Small100Records, double ConsumeRecords,
+        double PublishP99, double EndToEndP99);
+
+    public async Task<IReadOnlyList<Figure>> RunAsync(BenchSettings settings, IProgress<string> progress, CancellationToken cancellationToken)
+    {
+        var figures = new List<Figure>();
+        var results = new List<PeerResult>();
+        var duration = settings.Scale(TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(0.5));
+        var latencyCount = settings.Scale(1000, 100);
+        var peers = new List<(string Name, string? Missing, Func<Task<IPeer>> Start)>
+        {
+            ("redis always", RedisPeer.Missing, async () => await RedisPeer.StartAsync(settings.ScratchDir, "always")),
+            ("redis everysec", RedisPeer.Missing, async () => await RedisPeer.StartAsync(settings.ScratchDir, "everysec")),
+            ("rabbitmq quorum", RabbitPeer.Missing, async () => await RabbitPeer.StartAsync(settings.ScratchDir, durable: true)),
+            ("rabbitmq transient", RabbitPeer.Missing, async () => await RabbitPeer.StartAsync(settings.ScratchDir, durable: false)),
+            ("nats jetstream", NatsPeer.Missing, async () => await NatsPeer.StartAsync(settings.ScratchDir)),
+        };
+        foreach (var (name, missing, start) in peers)
+        {
+            if (missing is not null)
+            {
+                progress.Report($"{name}: skipped, {missing}");
+                figures.Add(new Figure(Name, name, "skipped", 0, "", Note: missing));
+                continue;
+            }
+            progress.Report($"{name}: starting");
+            await using var peer = await start();
+            progress.Report($"{name}: produce 1 KiB × 4");
+            var (big, bigSeconds) = await peer.ProduceAsync(1024, 4, duration, cancellationToken);
+            var bigMegabytes = big * 1024 / 1e6 / bigSeconds;
+            progress.Report($"{name}: produce 100 B × 4");
+            var (small, smallSeconds) = await peer.ProduceAsync(100, 4, duration, cancellationToken);
+            progress.Report($"{name}: consume the 100 B backlog");
+            var (consumed, consumeSeconds) = await peer.ConsumeBacklogAsync(small, cancellationToken);
+            progress.Report($"{name}: 1 KiB publish latency, one at a time");
+            var publish = await peer.PublishLatencyAsync(latencyCount, cancellationToken);
+            progress.Report($"{name}: end-to-end latency at {FixedRate:N0}/s");
+            var e2e = await peer.EndToEndAsync(FixedRate, duration, cancellationToken);
+
+            var result = new PeerResult(peer.Name, peer.Durable, bigMegabytes, small / smallSeconds, consumed / consumeSeconds,
+                publish.Percentile(99), e2e.Percentile(99));
+            results.Add(result);
+            figures.Add(new Figure(Name, peer.Name, "produce 1 KiB × 4", bigMegabytes, "MB/s", Note: peer.Setting));
+            figures.Add(new Figure(Name, peer.Name, "produce 100 B × 4", result.Small100Records, "records/s"));
+            figures.Add(new Figure(Name, peer.Name, "consume 100 B backlog", result.ConsumeRecords, "records/s"));
+            figures.Add(new Figure(Name, peer.Name, "1 KiB publish latency p50", publish.Percentile(50), "µs"));
+            figures.Add(new Figure(Name, peer.Name, "1 KiB publish latency p99", result.PublishP99, "µs"));
+            figures.Add(new Figure(Name, peer.Name, $"end-to-end p50 at {FixedRate:N0}/s", e2e.Percentile(50), "µs"));
+            figures.Add(new Figure(Name, peer.Name, $"end-to-end p99 at {FixedRate:N0}/s", result.EndToEndP99, "µs"));
+        }
+        figures.AddRange(Compare(settings, results));
+        return figures;
+    }
+
+    /// <summary>Ours ÷ the best peer at the same durability (for latencies: the best peer's ÷ ours); target ≥ 2.</summary>
+    private IEnumerable<Figure> Compare(BenchSettings settings, List<PeerResult> results)
+    {
+        Figure? Ours(string metric, string unit) =>
+            settings.Measured.LastOrDefault(f => f.Workload == "broker" && f.Metric == metric && f.Unit == unit);
+
+        IEnumerable<Figure> Ratio(string label, Figure? ours, IEnumerable<PeerResult> peers, Func<PeerResult, double> value, bool lowerIsBetter)
+        {
+            var candidates = peers.ToList();
+            if (ours is null || candidates.Count == 0) yield break;
+            var best = lowerIsBetter ? candidates.MinBy(value)! : candidates.MaxBy(value)!;
+            var ratio = lowerIsBetter ? value(best) / ours.Value : ours.Value / value(best);
+            yield return new Figure(Name, "shop broker", label, ours.Value, ours.Unit, $"best peer: {best.Name} ({value(best):N1} {ours.Unit})",
+                ratio, "≥ 2", ratio >= 2);
+        }
+
+        var durable = results.Where(r => r.Durable);
+        var nonDurable = results.Where(r => !r.Durable);
+        return
+        [
+            .. Ratio("vs peers: durable produce 1 KiB × 4", Ours("produce 1024 B, 4 producers, acks=all", "MB/s"), durable, r => r.Durable1KMegabytes, false),
+            .. Ratio("vs peers: non-durable produce 100 B × 4", Ours("produce 100 B, 4 producers, acks=1", "records/s"), nonDurable, r => r.Small100Records, false),
+            .. Ratio("vs peers: consume 100 B backlog", Ours("consume 100 B backlog", "records/s"), results, r => r.ConsumeRecords, false),
+            .. Ratio("vs peers: durable 1 KiB latency p99", Ours("acks=all 1 KiB latency p99, flush always", "µs"), durable, r => r.PublishP99, true),
+            .. Ratio($"vs peers: end-to-end p99 at {FixedRate:N0}/s", Ours($"end-to-end p99 at {FixedRate:N0}/s", "µs"), nonDurable, r => r.EndToEndP99, true),
+        ];
+    }
+}
