@@ -73,6 +73,7 @@ public sealed class EventConsumer<THandler>(
             AutoOffsetReset = AutoOffsetReset.Earliest,
             SessionTimeoutMs = 10_000,
             HeartbeatIntervalMs = 1_000,
+            SocketNagleDisable = true, // see the producer's settings in MessagingExtensions
         }).Build();
         consumer.Subscribe(settings.Topics);
         try

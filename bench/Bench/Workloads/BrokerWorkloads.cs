@@ -183,7 +183,7 @@ public sealed class BrokerWorkloads : IWorkload
         var samples = new LatencySamples();
         using var consumer = new ConsumerBuilder<Ignore, long>(new ConsumerConfig
         {
-            BootstrapServers = bootstrap, GroupId = $"bench-{topic}", FetchWaitMaxMs = 500, FetchMinBytes = 1,
+            BootstrapServers = bootstrap, GroupId = $"bench-{topic}", FetchWaitMaxMs = 500, FetchMinBytes = 1, SocketNagleDisable = true,
         }).SetValueDeserializer(new TicksDeserializer()).Build();
         consumer.Assign(Enumerable.Range(0, 4).Select(p => new TopicPartitionOffset(topic, p, Offset.End)));
         // Warm up: timing starts once a record has gone all the way, so that connecting and resolving
@@ -217,7 +217,7 @@ public sealed class BrokerWorkloads : IWorkload
             }
         }, cancellationToken);
 
-        using (var producer = new ProducerBuilder<Null, long>(new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.Leader, LingerMs = 0 })
+        using (var producer = new ProducerBuilder<Null, long>(new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.Leader, LingerMs = 0, SocketNagleDisable = true })
             .SetValueSerializer(new TicksSerializer()).Build())
         {
             var interval = Stopwatch.Frequency / rate;
