@@ -42,7 +42,7 @@ public sealed record ConsumerSettings<THandler>(string GroupId, IReadOnlyList<st
 /// <summary>
 /// A consumer group member that hands each message to <typeparamref name="THandler"/> exactly once
 /// in effect: the inbox drops message ids already handled, the offset is committed only after the
-/// handler's transaction, transient failures are retried with backoff, and a message that keeps
+/// handler's transaction (messages that arrived together share one transaction), transient failures are retried with backoff, and a message that keeps
 /// failing goes to <c>&lt;topic&gt;.dlq</c> with the error in its headers while consumption goes on.
 /// </summary>
 public sealed class EventConsumer<THandler>(
@@ -63,13 +63,20 @@ public sealed class EventConsumer<THandler>(
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => RunAsync(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
 
+    /// <summary>Most messages handled in one SQLite transaction: one fsync for all of them under load.</summary>
+    private const int MaxBatch = 200;
+
     private async Task RunAsync(CancellationToken stoppingToken)
     {
         using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
         {
             BootstrapServers = broker.BootstrapServers,
             GroupId = settings.GroupId,
-            EnableAutoCommit = false,
+            // Only offsets of handled messages are stored; they are committed in the background and
+            // on close. After a crash the last half second is delivered again: the inbox drops it.
+            EnableAutoCommit = true,
+            EnableAutoOffsetStore = false,
+            AutoCommitIntervalMs = 500,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             SessionTimeoutMs = 10_000,
             HeartbeatIntervalMs = 1_000,
@@ -80,18 +87,19 @@ public sealed class EventConsumer<THandler>(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                ConsumeResult<string, byte[]> result;
+                var batch = new List<ConsumeResult<string, byte[]>>();
                 try
                 {
-                    result = consumer.Consume(stoppingToken);
+                    batch.Add(consumer.Consume(stoppingToken));
+                    while (batch.Count < MaxBatch && consumer.Consume(TimeSpan.Zero) is { } next) batch.Add(next);
                 }
                 catch (ConsumeException ex)
                 {
                     logger.LogWarning("Consume from {Topics} failed: {Error}", string.Join(",", settings.Topics), ex.Error.Reason);
-                    continue;
+                    if (batch.Count == 0) continue;
                 }
-                await HandleOrDeadLetterAsync(result, stoppingToken);
-                consumer.Commit(result);
+                await HandleBatchAsync(batch, stoppingToken);
+                StoreOffsets(consumer, batch);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -101,6 +109,59 @@ public sealed class EventConsumer<THandler>(
         {
             consumer.Close();
         }
+    }
+
+    private void StoreOffsets(IConsumer<string, byte[]> consumer, List<ConsumeResult<string, byte[]>> batch)
+    {
+        foreach (var result in batch)
+        {
+            try
+            {
+                consumer.StoreOffset(result);
+            }
+            catch (KafkaException ex)
+            {
+                // The partition was revoked meanwhile: its next owner gets the message again, and the inbox knows it.
+                logger.LogInformation("Offset of {Topic}/{Partition}/{Offset} not stored: {Error}", result.Topic, result.Partition.Value, result.Offset.Value, ex.Error.Reason);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Handles what has arrived in one transaction; if any message of it fails, the transaction is
+    /// rolled back and each message is handled on its own, with retries and the dead-letter topic.
+    /// </summary>
+    private async Task HandleBatchAsync(List<ConsumeResult<string, byte[]>> batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count > 1)
+        {
+            try
+            {
+                await HandleTogetherAsync(batch, cancellationToken);
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning("A batch of {Count} messages failed ({Error}); handling them one by one", batch.Count, ex.Message);
+            }
+        }
+        foreach (var result in batch) await HandleOrDeadLetterAsync(result, cancellationToken);
+    }
+
+    private async Task HandleTogetherAsync(List<ConsumeResult<string, byte[]>> batch, CancellationToken cancellationToken)
+    {
+        using (var connection = database.Open())
+        using (var transaction = connection.BeginTransaction())
+        {
+            foreach (var result in batch)
+            {
+                using var activity = MessagingTelemetry.StartProcess(result, settings.GroupId);
+                await HandleInTransactionAsync(result, transaction, cancellationToken);
+            }
+            transaction.Commit();
+        }
+        outbox.Committed();
+        handler.Committed();
     }
 
     private async Task HandleOrDeadLetterAsync(ConsumeResult<string, byte[]> result, CancellationToken cancellationToken)
@@ -130,15 +191,24 @@ public sealed class EventConsumer<THandler>(
 
     private async Task HandleOnceAsync(ConsumeResult<string, byte[]> result, CancellationToken cancellationToken)
     {
+        using (var connection = database.Open())
+        using (var transaction = connection.BeginTransaction())
+        {
+            await HandleInTransactionAsync(result, transaction, cancellationToken);
+            transaction.Commit();
+        }
+        outbox.Committed();
+        handler.Committed();
+    }
+
+    /// <summary>Records the message in the inbox and, the first time only, hands it to the handler.</summary>
+    private async Task HandleInTransactionAsync(ConsumeResult<string, byte[]> result, SqliteTransaction transaction, CancellationToken cancellationToken)
+    {
         var incoming = new IncomingEvent(result);
-        using var connection = database.Open();
-        using var transaction = connection.BeginTransaction();
-        var first = ServiceDatabase.Execute(connection, "INSERT OR IGNORE INTO consumer_inbox (consumer_group, message_id, handled_at) VALUES ($group, $id, $now)", transaction,
+        var first = ServiceDatabase.Execute(transaction.Connection!,
+            "INSERT OR IGNORE INTO consumer_inbox (consumer_group, message_id, handled_at) VALUES ($group, $id, $now)", transaction,
             ("$group", settings.GroupId), ("$id", incoming.MessageId), ("$now", DateTimeOffset.UtcNow.ToString("O"))) == 1;
         if (first) await handler.HandleAsync(incoming, transaction, cancellationToken);
         else logger.LogInformation("Message {MessageId} was handled before: skipped", incoming.MessageId);
-        transaction.Commit();
-        outbox.Committed();
-        handler.Committed();
     }
 }

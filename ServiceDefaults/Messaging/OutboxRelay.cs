@@ -24,8 +24,8 @@ public sealed class OutboxRelay(ServiceDatabase database, WakeSignal signal, IPr
             try
             {
                 var rows = Pending();
-                foreach (var row in rows) await PublishAsync(row, stoppingToken);
-                if (rows.Count == 0) await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                if (rows.Count > 0) await PublishAsync(rows, stoppingToken);
+                else await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -43,7 +43,7 @@ public sealed class OutboxRelay(ServiceDatabase database, WakeSignal signal, IPr
     {
         using var connection = database.Open();
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, topic, key, event_type, message_id, payload, traceparent, tracestate FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 100";
+        command.CommandText = "SELECT id, topic, key, event_type, message_id, payload, traceparent, tracestate FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 500";
         using var reader = command.ExecuteReader();
         var rows = new List<Row>();
         while (reader.Read())
@@ -54,7 +54,43 @@ public sealed class OutboxRelay(ServiceDatabase database, WakeSignal signal, IPr
         return rows;
     }
 
-    private async Task PublishAsync(Row row, CancellationToken cancellationToken)
+    /// <summary>
+    /// Hands every pending row to the producer at once, in outbox order (the idempotent producer keeps
+    /// that order per partition), so that they share batches and the broker's fsyncs; then marks the
+    /// acknowledged ones sent in one transaction. Rows that failed stay pending for the next round.
+    /// </summary>
+    private async Task PublishAsync(List<Row> rows, CancellationToken cancellationToken)
+    {
+        var sends = rows.Select(row => (row.Id, Sent: PublishOneAsync(row, cancellationToken))).ToList();
+        var sent = new List<long>(rows.Count);
+        Exception? failure = null;
+        foreach (var (id, task) in sends)
+        {
+            try
+            {
+                await task;
+                sent.Add(id);
+            }
+            catch (Exception ex) when (ex is KafkaException)
+            {
+                failure ??= ex;
+            }
+        }
+        if (sent.Count > 0)
+        {
+            using var connection = database.Open();
+            using var transaction = connection.BeginTransaction();
+            var now = DateTimeOffset.UtcNow.ToString("O");
+            foreach (var id in sent)
+            {
+                ServiceDatabase.Execute(connection, "UPDATE outbox SET sent_at = $now WHERE id = $id", transaction, ("$now", now), ("$id", id));
+            }
+            transaction.Commit();
+        }
+        if (failure is not null) throw failure;
+    }
+
+    private async Task PublishOneAsync(Row row, CancellationToken cancellationToken)
     {
         // The send belongs to the trace of the request or message that wrote the row.
         using var activity = MessagingTelemetry.StartSend(row.Topic, row.Key, row.MessageId, row.TraceParent, row.TraceState);
@@ -64,11 +100,16 @@ public sealed class OutboxRelay(ServiceDatabase database, WakeSignal signal, IPr
             { MessageHeaders.MessageId, Encoding.UTF8.GetBytes(row.MessageId) },
         };
         MessagingTelemetry.Inject(headers, activity);
-        var result = await producer.ProduceAsync(row.Topic, new Message<string, byte[]> { Key = row.Key, Value = row.Payload, Headers = headers }, cancellationToken);
-        activity?.SetTag("messaging.kafka.offset", result.Offset.Value);
-        activity?.SetTag("messaging.destination.partition.id", result.Partition.Value.ToString());
-        using var connection = database.Open();
-        ServiceDatabase.Execute(connection, "UPDATE outbox SET sent_at = $now WHERE id = $id", null,
-            ("$now", DateTimeOffset.UtcNow.ToString("O")), ("$id", row.Id));
+        try
+        {
+            var result = await producer.ProduceAsync(row.Topic, new Message<string, byte[]> { Key = row.Key, Value = row.Payload, Headers = headers }, cancellationToken);
+            activity?.SetTag("messaging.kafka.offset", result.Offset.Value);
+            activity?.SetTag("messaging.destination.partition.id", result.Partition.Value.ToString());
+        }
+        catch (KafkaException ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
     }
 }

@@ -1,0 +1,82 @@
+namespace Shop.Bench.Systems;
+
+/// <summary>
+/// CPU and memory of the shop's processes, from /proc: CPU as a share of the whole machine (all
+/// cores) over an interval, memory as resident set size. Processes are found by their command line.
+/// </summary>
+public sealed class ProcessUsage
+{
+    private const double TicksPerSecond = 100; // USER_HZ on Linux
+
+    private readonly Dictionary<string, int> _pids;
+    private Dictionary<string, long> _ticks = [];
+    private DateTime _since;
+
+    private ProcessUsage(Dictionary<string, int> pids) => _pids = pids;
+
+    /// <summary>Finds each named process by a fragment of its command line (e.g. "/Broker/bin/").</summary>
+    public static ProcessUsage Find(IReadOnlyDictionary<string, string> commandLineFragments)
+    {
+        var pids = new Dictionary<string, int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            string commandLine;
+            try { commandLine = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' '); }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            // The program itself, not the `dotnet run` that started it.
+            if (commandLine.StartsWith("dotnet run", StringComparison.Ordinal) || commandLine.Contains(" run --project", StringComparison.Ordinal)) continue;
+            foreach (var (name, fragment) in commandLineFragments)
+            {
+                if (commandLine.Contains(fragment, StringComparison.Ordinal) && !pids.ContainsKey(name)) pids[name] = pid;
+            }
+        }
+        return new ProcessUsage(pids);
+    }
+
+    public IEnumerable<string> Names => _pids.Keys.Order();
+
+    public void Start()
+    {
+        _ticks = _pids.ToDictionary(p => p.Key, p => CpuTicks(p.Value));
+        _since = DateTime.UtcNow;
+    }
+
+    /// <summary>Percent of the machine's CPU (all cores) each process used since <see cref="Start"/>.</summary>
+    public Dictionary<string, double> CpuPercent()
+    {
+        var seconds = (DateTime.UtcNow - _since).TotalSeconds;
+        return _pids.ToDictionary(p => p.Key,
+            p => (CpuTicks(p.Value) - _ticks.GetValueOrDefault(p.Key)) / TicksPerSecond / seconds / Environment.ProcessorCount * 100);
+    }
+
+    public Dictionary<string, double> ResidentMegabytes() => _pids.ToDictionary(p => p.Key, p => Resident(p.Value) / 1e6);
+
+    private static long CpuTicks(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[11]) + long.Parse(fields[12]); // utime, stime (fields 14 and 15 of the line)
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
+    private static long Resident(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+}

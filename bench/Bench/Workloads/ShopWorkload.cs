@@ -1,0 +1,230 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using Confluent.Kafka;
+using Shop.Bench.Systems;
+
+namespace Shop.Bench.Workloads;
+
+/// <summary>
+/// The whole shop (AppHost through Aspire.Hosting.Testing, as the end-to-end tests run it): orders
+/// placed over HTTP at a fixed rate, each timed from the POST to its OrderCompleted event on the
+/// orders topic; the CPU and memory of every process; and the most orders/s it completes when
+/// customers never pause.
+/// </summary>
+public sealed class ShopWorkload : IWorkload
+{
+    private const string System = "shop";
+
+    private static readonly Dictionary<string, string> Processes = new()
+    {
+        ["broker"] = "/Broker/bin/", ["webshop"] = "/WebShop/bin/", ["orders"] = "/Orders/bin/",
+        ["inventory"] = "/Inventory/bin/", ["notifications"] = "/Notifications/bin/", ["mail catcher"] = "Rnwood.Smtp4dev",
+    };
+
+    public string Name => "shop";
+
+    public string Description => "the whole shop: orders/s end to end, order → Completed latency, CPU and memory per process";
+
+    public async Task<IReadOnlyList<Figure>> RunAsync(BenchSettings settings, IProgress<string> progress, CancellationToken cancellationToken)
+    {
+        var figures = new List<Figure>();
+        var phase = settings.Scale(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2));
+        var dataDir = Directory.CreateDirectory(Path.Combine(settings.ScratchDir, $"shop-{Guid.NewGuid():N}")).FullName;
+        progress.Report("starting the AppHost (broker, four services, mail catcher)");
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            ["--Shop:RandomPorts=true", $"--Shop:DataDir={dataDir}", $"--Shop:KafkaPort={ServerProcess.FreePort()}"], cancellationToken);
+        await using var app = await builder.BuildAsync(cancellationToken);
+        using (var startup = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            startup.CancelAfter(TimeSpan.FromMinutes(3));
+            await app.StartAsync(startup.Token);
+            foreach (var resource in new[] { "broker", "orders", "inventory", "notifications", "webshop", "mail" })
+            {
+                await app.ResourceNotifications.WaitForResourceHealthyAsync(resource, startup.Token);
+            }
+        }
+        using var webshop = app.CreateHttpClient("webshop");
+        using var inventory = app.CreateHttpClient("inventory");
+        (await inventory.PostAsJsonAsync("/api/stock/035/restock", new { quantity = 1_000_000 }, cancellationToken)).EnsureSuccessStatusCode();
+        var bootstrap = (await app.GetConnectionStringAsync("broker", cancellationToken))!;
+        using var outcomes = new OutcomeWatcher(bootstrap);
+        var usage = ProcessUsage.Find(Processes);
+
+        progress.Report("warm-up: 50 orders");
+        await RunPhaseAsync(webshop, outcomes, 50, TimeSpan.FromSeconds(1), cancellationToken);
+
+        foreach (var rate in new[] { 100, 200 })
+        {
+            progress.Report($"{rate} orders/s for {phase.TotalSeconds:N0} s");
+            usage.Start();
+            var result = await RunPhaseAsync(webshop, outcomes, rate, phase, cancellationToken);
+            var cpu = usage.CpuPercent();
+            var p99 = result.Latency.Percentile(99);
+            figures.Add(new Figure(Name, System, $"orders/s completed at {rate}/s offered", result.CompletedPerSecond, "orders/s",
+                Target: rate == 200 ? "≥ 200" : null, TargetMet: rate == 200 ? result.CompletedPerSecond >= 200 * 0.98 : null,
+                Note: result.Missing > 0 ? $"{result.Missing} orders not completed within 30 s" : null));
+            figures.Add(new Figure(Name, System, $"order → Completed p50 at {rate}/s", result.Latency.Percentile(50) / 1000, "ms"));
+            figures.Add(new Figure(Name, System, $"order → Completed p99 at {rate}/s", p99 / 1000, "ms",
+                Target: rate == 200 ? "≤ 50 ms" : null, TargetMet: rate == 200 ? p99 <= 50_000 : null));
+            foreach (var (process, percent) in cpu.OrderBy(c => c.Key))
+            {
+                var isBrokerAt100 = rate == 100 && process == "broker";
+                figures.Add(new Figure(Name, process, $"CPU at {rate} orders/s", percent, "% of machine",
+                    Target: isBrokerAt100 ? "≤ 10 %" : null, TargetMet: isBrokerAt100 ? percent <= 10 : null));
+            }
+        }
+
+        progress.Report($"most orders/s: 64 customers ordering back to back for {phase.TotalSeconds:N0} s");
+        usage.Start();
+        var closed = await RunClosedLoopAsync(webshop, outcomes, 64, phase, cancellationToken);
+        var closedCpu = usage.CpuPercent();
+        figures.Add(new Figure(Name, System, "most orders/s (64 concurrent customers)", closed.CompletedPerSecond, "orders/s"));
+        figures.Add(new Figure(Name, System, "order → Completed p99 (64 concurrent customers)", closed.Latency.Percentile(99) / 1000, "ms"));
+        foreach (var (process, percent) in closedCpu.OrderBy(c => c.Key))
+        {
+            figures.Add(new Figure(Name, process, "CPU at most orders/s", percent, "% of machine"));
+        }
+        foreach (var (process, megabytes) in usage.ResidentMegabytes().OrderBy(m => m.Key))
+        {
+            figures.Add(new Figure(Name, process, "resident memory after the run", megabytes, "MB"));
+        }
+
+        await app.StopAsync(CancellationToken.None);
+        try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { }
+        return figures;
+    }
+
+    private sealed record PhaseResult(LatencySamples Latency, double CompletedPerSecond, int Missing);
+
+    private sealed record Accepted(string OrderId);
+
+    private static readonly object OrderBody = new
+    {
+        user_id = "bench-customer",
+        items = new[] { new { product_id = "035", quantity = 1, price = 100m } },
+        total_price = 100m,
+    };
+
+    private static async Task<(string OrderId, long Started)> PlaceAsync(HttpClient webshop, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var response = await webshop.PostAsJsonAsync("/api/orders", OrderBody, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        var accepted = await response.Content.ReadFromJsonAsync<Accepted>(new global::System.Text.Json.JsonSerializerOptions
+        {
+            PropertyNamingPolicy = global::System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+        }, cancellationToken);
+        return (accepted!.OrderId, started);
+    }
+
+    /// <summary>Places orders at <paramref name="rate"/> per second for <paramref name="duration"/> and waits for their outcomes.</summary>
+    private static async Task<PhaseResult> RunPhaseAsync(HttpClient webshop, OutcomeWatcher outcomes, int rate, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var total = (int)(rate * duration.TotalSeconds);
+        var interval = Stopwatch.Frequency / (double)rate;
+        var first = Stopwatch.GetTimestamp();
+        var placing = new List<Task<(string OrderId, long Started)>>(total);
+        for (var i = 0; i < total && !cancellationToken.IsCancellationRequested; i++)
+        {
+            var due = first + (long)(i * interval);
+            var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
+            if (wait > TimeSpan.FromMilliseconds(1)) await Task.Delay(wait, cancellationToken);
+            placing.Add(PlaceAsync(webshop, cancellationToken));
+        }
+        return await CollectAsync(outcomes, await Task.WhenAll(placing), first, cancellationToken);
+    }
+
+    /// <summary><paramref name="customers"/> customers each placing an order as soon as the previous one is accepted.</summary>
+    private static async Task<PhaseResult> RunClosedLoopAsync(HttpClient webshop, OutcomeWatcher outcomes, int customers, TimeSpan duration,
+        CancellationToken cancellationToken)
+    {
+        var placed = new ConcurrentBag<(string OrderId, long Started)>();
+        var first = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, customers).Select(async _ =>
+        {
+            while (Stopwatch.GetElapsedTime(first) < duration && !cancellationToken.IsCancellationRequested)
+            {
+                placed.Add(await PlaceAsync(webshop, cancellationToken));
+            }
+        }));
+        return await CollectAsync(outcomes, [.. placed], first, cancellationToken);
+    }
+
+    private static async Task<PhaseResult> CollectAsync(OutcomeWatcher outcomes, (string OrderId, long Started)[] placed, long first,
+        CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (placed.Any(p => !outcomes.Completed.ContainsKey(p.OrderId)) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, cancellationToken);
+        }
+        var latency = new LatencySamples(placed.Length);
+        long last = first;
+        var missing = 0;
+        foreach (var (orderId, started) in placed)
+        {
+            if (!outcomes.Completed.TryGetValue(orderId, out var completed)) { missing++; continue; }
+            latency.Add(started, completed);
+            last = Math.Max(last, completed);
+        }
+        if (latency.Count == 0) throw new InvalidOperationException("no order completed");
+        return new PhaseResult(latency, latency.Count / Stopwatch.GetElapsedTime(first, last).TotalSeconds, missing);
+    }
+
+    /// <summary>Reads the orders topic from its end and notes when each order's OrderCompleted arrives.</summary>
+    private sealed class OutcomeWatcher : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Thread _thread;
+        private readonly IConsumer<string, Ignore> _consumer;
+
+        public ConcurrentDictionary<string, long> Completed { get; } = new();
+
+        public OutcomeWatcher(string bootstrap)
+        {
+            _consumer = new ConsumerBuilder<string, Ignore>(new ConsumerConfig
+            {
+                BootstrapServers = bootstrap, GroupId = $"bench-{Guid.NewGuid():N}", EnableAutoCommit = false,
+                FetchWaitMaxMs = 100, SocketNagleDisable = true,
+            }).Build();
+            using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build())
+            {
+                var partitions = admin.GetMetadata("orders", TimeSpan.FromSeconds(10)).Topics[0].Partitions.Count;
+                _consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset("orders", p, Offset.End)));
+            }
+            _thread = new Thread(Run) { IsBackground = true, Name = "outcomes" };
+            _thread.Start();
+        }
+
+        private void Run()
+        {
+            while (!_stop.IsCancellationRequested)
+            {
+                try
+                {
+                    var result = _consumer.Consume(_stop.Token);
+                    if (result.Message.Headers.TryGetLastBytes("event-type", out var type) && Encoding.UTF8.GetString(type) == "OrderCompleted")
+                    {
+                        Completed.TryAdd(result.Message.Key, Stopwatch.GetTimestamp());
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _thread.Join();
+            _consumer.Close();
+            _consumer.Dispose();
+        }
+    }
+}
