@@ -3,6 +3,7 @@ using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Shop.EndToEnd.Tests;
 
@@ -30,6 +31,12 @@ public class ShopFixture : IAsyncLifetime
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["--Shop:RandomPorts=true", $"--Shop:DataDir={_dataDir.FullName}", $"--Shop:KafkaPort={FreePort()}"], timeout.Token);
+        foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
+        {
+            // Without a dashboard nothing listens where Aspire points the OTLP exporters, and their
+            // retries of failed exports hold up a stopping service past Aspire's stop timeout.
+            builder.CreateResourceBuilder(project).WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        }
         await ConfigureAsync(builder);
         App = await builder.BuildAsync(timeout.Token);
         await App.StartAsync(timeout.Token);
@@ -58,8 +65,27 @@ public class ShopFixture : IAsyncLifetime
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var result = await App.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand, timeout.Token);
-        Assert.True(result.Success, result.Message);
+        var state = App.ResourceNotifications.TryGetCurrentState(resource, out var current)
+            ? $"{current.Snapshot.State?.Text} exit {current.Snapshot.ExitCode}" : "unknown";
+        if (!result.Success) Assert.Fail($"{result.Message} (state: {state}). Its last log lines:\n{await LastLogLinesAsync(resource)}");
         await App.ResourceNotifications.WaitForResourceAsync(resource, [KnownResourceStates.Exited, KnownResourceStates.Finished], timeout.Token);
+    }
+
+    private async Task<string> LastLogLinesAsync(string resource, int count = 40)
+    {
+        var lines = new List<string>();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>().WatchAsync(resource).WithCancellation(stop.Token))
+            {
+                lines.AddRange(batch.Select(l => l.Content));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        return string.Join("\n", lines.TakeLast(count));
     }
 
     public async Task StartAsync(string resource)

@@ -37,6 +37,11 @@ public sealed class ShopWorkload : IWorkload
         progress.Report("starting the AppHost (broker, four services, mail catcher)");
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["--Shop:RandomPorts=true", $"--Shop:DataDir={dataDir}", $"--Shop:KafkaPort={ServerProcess.FreePort()}"], cancellationToken);
+        foreach (var project in builder.Resources.OfType<Aspire.Hosting.ApplicationModel.ProjectResource>().ToList())
+        {
+            // No dashboard here: exporters pointed at it would only retry failed exports.
+            builder.CreateResourceBuilder(project).WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
+        }
         await using var app = await builder.BuildAsync(cancellationToken);
         using (var startup = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
