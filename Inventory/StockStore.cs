@@ -18,8 +18,8 @@ public sealed class StockStore
     {
         _database = database;
         _outbox = outbox;
-        using var connection = database.Open();
-        using var transaction = connection.BeginTransaction();
+        using var write = database.BeginWrite();
+        var (connection, transaction) = (write.Connection, write.Transaction);
         ServiceDatabase.Execute(connection, "CREATE TABLE IF NOT EXISTS stock (product_id TEXT PRIMARY KEY, quantity INTEGER NOT NULL CHECK (quantity >= 0))", transaction);
         foreach (var product in Catalogue.Products)
         {
@@ -29,7 +29,7 @@ public sealed class StockStore
                 _outbox.Enqueue(transaction, Topics.StockLevels, product.ProductId, new StockLevelChanged(product.ProductId, product.InitialStock));
             }
         }
-        transaction.Commit();
+        write.Commit();
         _outbox.Committed();
     }
 
@@ -73,13 +73,13 @@ public sealed class StockStore
     /// <summary>Adds stock; returns the new level, or null for an unknown product.</summary>
     public int? Restock(string productId, int quantity)
     {
-        using var connection = _database.Open();
-        using var transaction = connection.BeginTransaction();
+        using var write = _database.BeginWrite();
+        var (connection, transaction) = (write.Connection, write.Transaction);
         if (ServiceDatabase.Execute(connection, "UPDATE stock SET quantity = quantity + $q WHERE product_id = $id", transaction, ("$q", quantity), ("$id", productId)) == 0)
             return null;
         var level = ReadLevels(connection, transaction)[productId];
         _outbox.Enqueue(transaction, Topics.StockLevels, productId, new StockLevelChanged(productId, level));
-        transaction.Commit();
+        write.Commit();
         _outbox.Committed();
         return level;
     }

@@ -73,11 +73,12 @@ public sealed class MailSender(MailQueue queue, ServiceDatabase database, Outbox
 
     private void Record(QueuedMail mail)
     {
-        using var connection = database.Open();
-        using var transaction = connection.BeginTransaction();
-        MailQueue.MarkSent(transaction, mail.OrderId);
-        outbox.Enqueue(transaction, Topics.Notifications, mail.OrderId, new NotificationSent(mail.OrderId, mail.Recipient, mail.Subject));
-        transaction.Commit();
+        using (var write = database.BeginWrite())
+        {
+            MailQueue.MarkSent(write.Transaction, mail.OrderId);
+            outbox.Enqueue(write.Transaction, Topics.Notifications, mail.OrderId, new NotificationSent(mail.OrderId, mail.Recipient, mail.Subject));
+            write.Commit();
+        }
         outbox.Committed();
         logger.LogInformation("Mailed {Recipient} about order {OrderId}", mail.Recipient, mail.OrderId);
     }

@@ -150,15 +150,14 @@ public sealed class EventConsumer<THandler>(
 
     private async Task HandleTogetherAsync(List<ConsumeResult<string, byte[]>> batch, CancellationToken cancellationToken)
     {
-        using (var connection = database.Open())
-        using (var transaction = connection.BeginTransaction())
+        using (var write = await database.BeginWriteAsync(cancellationToken))
         {
             foreach (var result in batch)
             {
                 using var activity = MessagingTelemetry.StartProcess(result, settings.GroupId);
-                await HandleInTransactionAsync(result, transaction, cancellationToken);
+                await HandleInTransactionAsync(result, write.Transaction, cancellationToken);
             }
-            transaction.Commit();
+            write.Commit();
         }
         outbox.Committed();
         handler.Committed();
@@ -191,11 +190,10 @@ public sealed class EventConsumer<THandler>(
 
     private async Task HandleOnceAsync(ConsumeResult<string, byte[]> result, CancellationToken cancellationToken)
     {
-        using (var connection = database.Open())
-        using (var transaction = connection.BeginTransaction())
+        using (var write = await database.BeginWriteAsync(cancellationToken))
         {
-            await HandleInTransactionAsync(result, transaction, cancellationToken);
-            transaction.Commit();
+            await HandleInTransactionAsync(result, write.Transaction, cancellationToken);
+            write.Commit();
         }
         outbox.Committed();
         handler.Committed();

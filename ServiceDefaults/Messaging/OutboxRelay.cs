@@ -78,14 +78,13 @@ public sealed class OutboxRelay(ServiceDatabase database, WakeSignal signal, IPr
         }
         if (sent.Count > 0)
         {
-            using var connection = database.Open();
-            using var transaction = connection.BeginTransaction();
+            using var write = await database.BeginWriteAsync(cancellationToken);
             var now = DateTimeOffset.UtcNow.ToString("O");
             foreach (var id in sent)
             {
-                ServiceDatabase.Execute(connection, "UPDATE outbox SET sent_at = $now WHERE id = $id", transaction, ("$now", now), ("$id", id));
+                ServiceDatabase.Execute(write.Connection, "UPDATE outbox SET sent_at = $now WHERE id = $id", write.Transaction, ("$now", now), ("$id", id));
             }
-            transaction.Commit();
+            write.Commit();
         }
         if (failure is not null) throw failure;
     }

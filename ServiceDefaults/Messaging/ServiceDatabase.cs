@@ -36,6 +36,27 @@ public sealed class ServiceDatabase
 
     public string FilePath { get; }
 
+    /// <summary>One writer at a time in this process (SQLite has one writer per file anyway).</summary>
+    private readonly SemaphoreSlim _writer = new(1, 1);
+
+    /// <summary>
+    /// A write transaction. Writers of this service (consumers, the outbox relay, HTTP handlers) queue
+    /// here instead of colliding inside SQLite, where a busy writer backs off with sleeps of up to
+    /// 100 ms: measured as the orders' p50 going from ~50 ms unloaded to 300 ms at 100 orders/s.
+    /// </summary>
+    public WriteTransaction BeginWrite()
+    {
+        _writer.Wait();
+        return WriteTransaction.Begin(this, _writer);
+    }
+
+    /// <inheritdoc cref="BeginWrite"/>
+    public async Task<WriteTransaction> BeginWriteAsync(CancellationToken cancellationToken)
+    {
+        await _writer.WaitAsync(cancellationToken);
+        return WriteTransaction.Begin(this, _writer);
+    }
+
     public SqliteConnection Open()
     {
         var connection = new SqliteConnection(_connectionString);
@@ -63,5 +84,47 @@ public sealed class ServiceDatabase
         command.Transaction = transaction;
         foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
         return command.ExecuteNonQuery();
+    }
+}
+
+/// <summary>An open connection with its transaction, holding the service's writer turn until disposed.</summary>
+public sealed class WriteTransaction : IDisposable
+{
+    private readonly SemaphoreSlim _turn;
+
+    private WriteTransaction(SqliteConnection connection, SemaphoreSlim turn)
+    {
+        Connection = connection;
+        Transaction = connection.BeginTransaction();
+        _turn = turn;
+    }
+
+    public SqliteConnection Connection { get; }
+
+    public SqliteTransaction Transaction { get; }
+
+    internal static WriteTransaction Begin(ServiceDatabase database, SemaphoreSlim turn)
+    {
+        SqliteConnection? connection = null;
+        try
+        {
+            connection = database.Open();
+            return new WriteTransaction(connection, turn);
+        }
+        catch
+        {
+            connection?.Dispose();
+            turn.Release();
+            throw;
+        }
+    }
+
+    public void Commit() => Transaction.Commit();
+
+    public void Dispose()
+    {
+        Transaction.Dispose();
+        Connection.Dispose();
+        _turn.Release();
     }
 }

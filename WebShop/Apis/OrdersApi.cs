@@ -57,12 +57,11 @@ public static class OrdersApi
         var orderId = Guid.NewGuid().ToString("N")[..12];
         var items = order.Items!.Select(i => new OrderItem(i.ProductId!, i.Quantity!.Value, i.Price!.Value)).ToList();
         var email = string.IsNullOrWhiteSpace(order.Email) ? $"{order.UserId}@customers.shop-on-a-log.local" : order.Email;
-        using (var connection = database.Open())
-        using (var transaction = connection.BeginTransaction())
+        using (var write = await database.BeginWriteAsync(request.HttpContext.RequestAborted))
         {
-            OrderViews.Record(transaction, orderId, "Placed");
-            outbox.Enqueue(transaction, Topics.Orders, orderId, new OrderPlaced(orderId, order.UserId!, email, items, order.TotalPrice!.Value));
-            transaction.Commit();
+            OrderViews.Record(write.Transaction, orderId, "Placed");
+            outbox.Enqueue(write.Transaction, Topics.Orders, orderId, new OrderPlaced(orderId, order.UserId!, email, items, order.TotalPrice!.Value));
+            write.Commit();
         }
         outbox.Committed();
         ShopMetrics.OrdersPlaced.Add(1);
