@@ -5,6 +5,8 @@ using System.Text;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
 using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Shop.Bench.Systems;
 
 namespace Shop.Bench.Workloads;
@@ -37,6 +39,8 @@ public sealed class ShopWorkload : IWorkload
         progress.Report("starting the AppHost (broker, four services, mail catcher)");
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["--Shop:RandomPorts=true", $"--Shop:DataDir={dataDir}", $"--Shop:KafkaPort={ServerProcess.FreePort()}"], cancellationToken);
+        // The processes' own output would drown the bench's progress lines.
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         foreach (var project in builder.Resources.OfType<Aspire.Hosting.ApplicationModel.ProjectResource>().ToList())
         {
             // No dashboard here: exporters pointed at it would only retry failed exports.
@@ -59,8 +63,9 @@ public sealed class ShopWorkload : IWorkload
         using var outcomes = new OutcomeWatcher(bootstrap);
         var usage = ProcessUsage.Find(Processes);
 
-        progress.Report("warm-up: 50 orders");
-        await RunPhaseAsync(webshop, outcomes, 50, TimeSpan.FromSeconds(1), cancellationToken);
+        progress.Report("warm-up: 50 orders/s for 4 s (connections, JIT)");
+        var warmup = await RunPhaseAsync(webshop, outcomes, 50, settings.Scale(TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(1)), cancellationToken);
+        if (warmup.Missing > 0) throw new InvalidOperationException($"{warmup.Missing} warm-up orders never completed");
 
         foreach (var rate in new[] { 100, 200 })
         {
@@ -198,8 +203,11 @@ public sealed class ShopWorkload : IWorkload
             }).Build();
             using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build())
             {
+                // From the end offsets as they are now, not Offset.End: that is resolved later, and an
+                // order completing in between would be missed.
                 var partitions = admin.GetMetadata("orders", TimeSpan.FromSeconds(10)).Topics[0].Partitions.Count;
-                _consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset("orders", p, Offset.End)));
+                _consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset("orders", p,
+                    _consumer.QueryWatermarkOffsets(new TopicPartition("orders", p), TimeSpan.FromSeconds(10)).High)));
             }
             _thread = new Thread(Run) { IsBackground = true, Name = "outcomes" };
             _thread.Start();
