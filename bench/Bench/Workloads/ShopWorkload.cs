@@ -40,7 +40,11 @@ public sealed class ShopWorkload : IWorkload
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["--Shop:RandomPorts=true", $"--Shop:DataDir={dataDir}", $"--Shop:KafkaPort={ServerProcess.FreePort()}"], cancellationToken);
         // The processes' own output would drown the bench's progress lines.
-        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        builder.Services.AddLogging(logging =>
+        {
+            logging.SetMinimumLevel(LogLevel.Warning);
+            foreach (var category in new[] { "AppHost.Resources", "System.Net.Http", "Aspire", "Microsoft" }) logging.AddFilter(category, LogLevel.Warning);
+        });
         foreach (var project in builder.Resources.OfType<Aspire.Hosting.ApplicationModel.ProjectResource>().ToList())
         {
             // No dashboard here: exporters pointed at it would only retry failed exports.
@@ -103,6 +107,7 @@ public sealed class ShopWorkload : IWorkload
             figures.Add(new Figure(Name, process, "resident memory after the run", megabytes, "MB"));
         }
 
+        outcomes.Dispose(); // before the broker goes away, or its client logs every failed reconnect
         await app.StopAsync(CancellationToken.None);
         try { Directory.Delete(dataDir, recursive: true); } catch (IOException) { }
         return figures;
@@ -232,8 +237,12 @@ public sealed class ShopWorkload : IWorkload
             }
         }
 
+        private bool _disposed;
+
         public void Dispose()
         {
+            if (_disposed) return;
+            _disposed = true;
             _stop.Cancel();
             _thread.Join();
             _consumer.Close();
