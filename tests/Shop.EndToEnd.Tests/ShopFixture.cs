@@ -3,7 +3,6 @@ using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Shop.EndToEnd.Tests;
 
@@ -67,25 +66,8 @@ public class ShopFixture : IAsyncLifetime
         var result = await App.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand, timeout.Token);
         var state = App.ResourceNotifications.TryGetCurrentState(resource, out var current)
             ? $"{current.Snapshot.State?.Text} exit {current.Snapshot.ExitCode}" : "unknown";
-        if (!result.Success) Assert.Fail($"{result.Message} (state: {state}). Its last log lines:\n{await LastLogLinesAsync(resource)}");
+        Assert.True(result.Success, $"{result.Message} (state: {state}); `dotnet test -v n` shows the resources' logs");
         await App.ResourceNotifications.WaitForResourceAsync(resource, [KnownResourceStates.Exited, KnownResourceStates.Finished], timeout.Token);
-    }
-
-    private async Task<string> LastLogLinesAsync(string resource, int count = 40)
-    {
-        var lines = new List<string>();
-        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-        try
-        {
-            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>().WatchAsync(resource).WithCancellation(stop.Token))
-            {
-                lines.AddRange(batch.Select(l => l.Content));
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        return string.Join("\n", lines.TakeLast(count));
     }
 
     public async Task StartAsync(string resource)
