@@ -3,14 +3,12 @@ using Shop.Broker.Storage;
 
 namespace Shop.Broker.Console;
 
-/// <summary>The HTTP admin API (JSON): topics, partitions and offsets. The web page comes later.</summary>
+/// <summary>The HTTP admin API (JSON): topics, partitions and offsets, groups and their lag; and the console page that shows them.</summary>
 public static class ConsoleApi
 {
     public static WebApplication MapConsoleApi(this WebApplication app)
     {
-        app.MapGet("/", () => TypedResults.Content(
-            "<!doctype html><title>Broker console</title><h1>Broker console</h1><p>JSON: <a href=\"/api/topics\">/api/topics</a></p>",
-            "text/html"));
+        app.MapGet("/", () => TypedResults.Content(ConsolePage.Html, "text/html"));
         app.MapGet("/api/topics", (LogManager logs) => TypedResults.Ok(logs.Topics.Select(t => new
         {
             name = t.Name,

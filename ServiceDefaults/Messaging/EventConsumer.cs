@@ -72,6 +72,7 @@ public sealed class EventConsumer<THandler>(
         {
             BootstrapServers = broker.BootstrapServers,
             GroupId = settings.GroupId,
+            ClientId = settings.GroupId, // named in the broker console and DescribeGroups
             // Only offsets of handled messages are stored; they are committed in the background and
             // on close. After a crash the last half second is delivered again: the inbox drops it.
             EnableAutoCommit = true,

@@ -35,4 +35,30 @@ public sealed class StorefrontTests(ShopFixture shop) : IClassFixture<ShopFixtur
         // The sales panel, built by WebShop's analytics consumer group, counts it.
         await Assertions.Expect(page.Locator("#top")).ToContainTextAsync("Sticker pack", new() { Timeout = 30_000 });
     }
+
+    [Fact]
+    public async Task The_broker_console_shows_the_shops_topics_and_its_consumer_groups_with_their_lag()
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Args = ["--no-sandbox", "--disable-gpu"],
+        });
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(shop.BrokerConsole.BaseAddress!.ToString());
+
+        var topics = page.Locator("#topics tbody");
+        // stock-levels is compacted (one partition), its dead-letter twin is not.
+        await Assertions.Expect(topics.Locator("tr", new() { HasText = "cleanup.policy=compact" }).Filter(new() { HasText = "stock-levels" }))
+            .ToHaveCountAsync(1);
+        await Assertions.Expect(topics.Locator("tr", new() { HasText = "orders.dlq" })).ToHaveCountAsync(1);
+        // Every service's group, with the partitions it reads and how far behind it is.
+        var groups = page.Locator("#groups tbody");
+        foreach (var group in new[] { "orders", "inventory", "notifications", "webshop", "webshop-analytics" })
+        {
+            var firstCell = page.Locator("td:first-child", new() { HasTextRegex = new System.Text.RegularExpressions.Regex($"^{group}$") });
+            await Assertions.Expect(groups.Locator("tr", new() { Has = firstCell }).First).ToContainTextAsync("Stable", new() { Timeout = 30_000 });
+        }
+    }
 }
