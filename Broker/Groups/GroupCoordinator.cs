@@ -68,7 +68,7 @@ public sealed class GroupCoordinator : IDisposable
         {
             if (!_logs.TryGetTopic(topicName, out var topic) || partition < 0 || partition >= topic.Partitions.Count) continue;
             var log = topic.Partitions[partition];
-            var offset = Offsets.Get(groupId, new TopicPartitionKey(topicName, partition))?.Offset ?? -1;
+            var offset = committed.GetValueOrDefault(new TopicPartitionKey(topicName, partition))?.Offset ?? -1;
             yield return new PartitionLag(groupId, topicName, partition, offset, log.LogStartOffset, log.LogEndOffset);
         }
     }

@@ -138,7 +138,7 @@ public sealed class EventConsumer<THandler>(
         {
             try
             {
-                await HandleTogetherAsync(batch, cancellationToken);
+                await HandleInOneTransactionAsync(batch, spanEach: true, cancellationToken);
                 return;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -147,21 +147,6 @@ public sealed class EventConsumer<THandler>(
             }
         }
         foreach (var result in batch) await HandleOrDeadLetterAsync(result, cancellationToken);
-    }
-
-    private async Task HandleTogetherAsync(List<ConsumeResult<string, byte[]>> batch, CancellationToken cancellationToken)
-    {
-        using (var write = await database.BeginWriteAsync(cancellationToken))
-        {
-            foreach (var result in batch)
-            {
-                using var activity = MessagingTelemetry.StartProcess(result, settings.GroupId);
-                await HandleInTransactionAsync(result, write.Transaction, cancellationToken);
-            }
-            write.Commit();
-        }
-        outbox.Committed();
-        handler.Committed();
     }
 
     private async Task HandleOrDeadLetterAsync(ConsumeResult<string, byte[]> result, CancellationToken cancellationToken)
@@ -189,11 +174,20 @@ public sealed class EventConsumer<THandler>(
         }
     }
 
-    private async Task HandleOnceAsync(ConsumeResult<string, byte[]> result, CancellationToken cancellationToken)
+    /// <summary>One message on its own; its process span is the caller's, around the retries.</summary>
+    private Task HandleOnceAsync(ConsumeResult<string, byte[]> result, CancellationToken cancellationToken) =>
+        HandleInOneTransactionAsync([result], spanEach: false, cancellationToken);
+
+    /// <summary>Handles <paramref name="messages"/> in one write transaction, then wakes the outbox relay and the handler.</summary>
+    private async Task HandleInOneTransactionAsync(IReadOnlyList<ConsumeResult<string, byte[]>> messages, bool spanEach, CancellationToken cancellationToken)
     {
         using (var write = await database.BeginWriteAsync(cancellationToken))
         {
-            await HandleInTransactionAsync(result, write.Transaction, cancellationToken);
+            foreach (var result in messages)
+            {
+                using var activity = spanEach ? MessagingTelemetry.StartProcess(result, settings.GroupId) : null;
+                await HandleInTransactionAsync(result, write.Transaction, cancellationToken);
+            }
             write.Commit();
         }
         outbox.Committed();
