@@ -5,15 +5,18 @@ namespace Shop.EndToEnd.Tests;
 /// <summary>The storefront page in a real browser (Debian's chromium driven by Playwright), as a customer uses it.</summary>
 public sealed class StorefrontTests(ShopFixture shop) : IClassFixture<ShopFixture>
 {
+    /// <summary>Debian's chromium (installed by test.sh), not a browser Playwright would download.</summary>
+    private static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    {
+        ExecutablePath = "/usr/bin/chromium",
+        Args = ["--no-sandbox", "--disable-gpu"],
+    });
+
     [Fact]
     public async Task A_customer_orders_in_the_storefront_and_follows_the_order_to_its_mail()
     {
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Args = ["--no-sandbox", "--disable-gpu"],
-        });
+        await using var browser = await LaunchAsync(playwright);
         var page = await browser.NewPageAsync();
         await page.GotoAsync(shop.WebShop.BaseAddress!.ToString());
 
@@ -40,11 +43,7 @@ public sealed class StorefrontTests(ShopFixture shop) : IClassFixture<ShopFixtur
     public async Task The_broker_console_shows_the_shops_topics_and_its_consumer_groups_with_their_lag()
     {
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Args = ["--no-sandbox", "--disable-gpu"],
-        });
+        await using var browser = await LaunchAsync(playwright);
         var page = await browser.NewPageAsync();
         await page.GotoAsync(shop.BrokerConsole.BaseAddress!.ToString());
 

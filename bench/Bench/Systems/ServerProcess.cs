@@ -39,19 +39,26 @@ public sealed class ServerProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var server = new ServerProcess(process, logFile);
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        await WaitForPortAsync(process, port, timeout ?? TimeSpan.FromSeconds(30), $"see {logFile}");
+        return server;
+    }
+
+    /// <summary>Waits until <paramref name="port"/> accepts connections; fails at once if the process exits first.</summary>
+    public static async Task WaitForPortAsync(Process process, int port, TimeSpan timeout, string whereToLook)
+    {
+        var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            if (process.HasExited) throw new InvalidOperationException($"{program} exited with {process.ExitCode}; see {logFile}");
+            if (process.HasExited) throw new InvalidOperationException($"{process.StartInfo.FileName} exited with {process.ExitCode}; {whereToLook}");
             try
             {
                 using var client = new TcpClient();
                 await client.ConnectAsync(IPAddress.Loopback, port);
-                return server;
+                return;
             }
             catch (SocketException) when (DateTime.UtcNow < deadline)
             {
-                await Task.Delay(100);
+                await Task.Delay(50);
             }
         }
     }

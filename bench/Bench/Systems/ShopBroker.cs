@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Shop.Bench.Systems;
 
@@ -27,28 +25,25 @@ public sealed class ShopBroker : IAsyncDisposable
     {
         var dll = Path.Combine(RepoRoot(), "Broker", "bin", "Release", "net10.0", "Broker.dll");
         if (!File.Exists(dll)) throw new FileNotFoundException($"{dll} is missing: build with -c Release", dll);
-        var port = FreePort();
+        var port = ServerProcess.FreePort();
         var dataDir = Path.Combine(scratchDir, $"broker-{Guid.NewGuid():N}");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in (string[])[dll, $"--Broker:Port={port}", $"--Broker:DataDir={dataDir}", $"--urls=http://127.0.0.1:{FreePort()}",
+        foreach (var arg in (string[])[dll, $"--Broker:Port={port}", $"--Broker:DataDir={dataDir}", $"--urls=http://127.0.0.1:{ServerProcess.FreePort()}",
                      "--Logging:LogLevel:Default=Warning", .. extraArgs])
         {
             info.ArgumentList.Add(arg);
         }
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => { if (e.Data?.Contains("Kafka protocol on port") == true || e.Data?.Contains("Application started") == true) started.TrySetResult(); };
+        var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
-        process.Exited += (_, _) => started.TrySetException(new InvalidOperationException($"the broker exited with {process.ExitCode}"));
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var broker = new ShopBroker(process, port, dataDir);
         try
         {
-            // With warnings-only logging the start-up line may not come: the port answering is the signal.
-            await Task.WhenAny(started.Task, WaitForPortAsync(port));
-            await WaitForPortAsync(port).WaitAsync(TimeSpan.FromSeconds(60));
+            // With warnings-only logging no start-up line comes: the port answering is the signal.
+            await ServerProcess.WaitForPortAsync(process, port, TimeSpan.FromSeconds(60), "run it by hand to see why");
         }
         catch
         {
@@ -56,23 +51,6 @@ public sealed class ShopBroker : IAsyncDisposable
             throw;
         }
         return broker;
-    }
-
-    private static async Task WaitForPortAsync(int port)
-    {
-        while (true)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50);
-            }
-        }
     }
 
     public async ValueTask DisposeAsync()
@@ -84,13 +62,6 @@ public sealed class ShopBroker : IAsyncDisposable
         }
         _process.Dispose();
         try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string RepoRoot()
