@@ -52,6 +52,12 @@ public sealed class BrokerOptions
     /// <summary>How often old segments are checked against retention.ms and retention.bytes.</summary>
     public int RetentionCheckIntervalMs { get; set; } = 30_000;
 
+    /// <summary>An idempotent producer idle this long is forgotten (Kafka's producer.id.expiration.ms, default one day).</summary>
+    public long ProducerIdExpirationMs { get; set; } = 86_400_000;
+
+    /// <summary>Test-only: delays every fsync by this much, to show that nothing is visible before its fsync. 0 in production.</summary>
+    public int TestFsyncDelayMs { get; set; }
+
     public void Validate()
     {
         if (Port is < 0 or > 65535) throw new InvalidOperationException($"Broker:Port must be 0–65535, got {Port}.");
@@ -60,6 +66,8 @@ public sealed class BrokerOptions
         if (SegmentBytes < 1024) throw new InvalidOperationException($"Broker:SegmentBytes must be at least 1024, got {SegmentBytes}.");
         if (RetentionCheckIntervalMs < 10) throw new InvalidOperationException($"Broker:RetentionCheckIntervalMs must be at least 10, got {RetentionCheckIntervalMs}.");
         if (FlushIntervalMs < 1) throw new InvalidOperationException($"Broker:FlushIntervalMs must be at least 1, got {FlushIntervalMs}.");
+        if (ProducerIdExpirationMs < 1) throw new InvalidOperationException($"Broker:ProducerIdExpirationMs must be at least 1, got {ProducerIdExpirationMs}.");
+        if (TestFsyncDelayMs < 0) throw new InvalidOperationException($"Broker:TestFsyncDelayMs must not be negative, got {TestFsyncDelayMs}.");
         if (MaxFrameBytes < 1024) throw new InvalidOperationException($"Broker:MaxFrameBytes must be at least 1024, got {MaxFrameBytes}.");
     }
 }

@@ -1,6 +1,7 @@
 using Shop.Broker.Apis;
 using Shop.Broker.Groups;
 using Shop.Broker.Storage;
+using Shop.Broker.Storage.Disk;
 
 namespace Shop.Broker;
 
@@ -10,7 +11,10 @@ public static class BrokerServices
     public static IServiceCollection AddBroker(this IServiceCollection services, BrokerOptions options)
     {
         services.AddSingleton(options);
-        services.AddSingleton<LogManager>();
+        services.AddSingleton(sp => new LogContext(
+            options.TestFsyncDelayMs > 0 ? new SlowSyncDisk(new PhysicalDisk(), TimeSpan.FromMilliseconds(options.TestFsyncDelayMs)) : new PhysicalDisk(),
+            options, TimeProvider.System, StorageScheduler.ThreadPool, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => new LogManager(sp.GetRequiredService<LogContext>()));
         services.AddSingleton<KafkaApi, ApiVersionsApi>();
         services.AddSingleton<KafkaApi, MetadataApi>();
         services.AddSingleton<KafkaApi, ProduceApi>();

@@ -3,7 +3,7 @@ using Shop.Broker.Storage;
 
 namespace Shop.Broker.Apis;
 
-/// <summary>DeleteTopics v0–3: removes each named topic and its files.</summary>
+/// <summary>DeleteTopics v0–3: removes each named topic and its files, durably; internal topics are refused.</summary>
 public sealed class DeleteTopicsApi(LogManager logs) : KafkaApi
 {
     public override ApiVersionRange Versions { get; } = new(ApiKeys.DeleteTopics, 0, 3, FlexibleFrom: 4);
@@ -20,8 +20,20 @@ public sealed class DeleteTopicsApi(LogManager logs) : KafkaApi
         foreach (var name in names)
         {
             response.WriteString(name);
-            response.WriteInt16((short)(logs.DeleteTopic(name) ? ErrorCode.None : ErrorCode.UnknownTopicOrPartition));
+            response.WriteInt16((short)Delete(name));
         }
         return ValueTask.FromResult(true);
+    }
+
+    private ErrorCode Delete(string name)
+    {
+        try
+        {
+            return logs.DeleteTopic(name) ? ErrorCode.None : ErrorCode.UnknownTopicOrPartition;
+        }
+        catch (Exception ex) when (ex is InternalTopicException or IOException)
+        {
+            return ErrorMapping.ToErrorCode(ex);
+        }
     }
 }

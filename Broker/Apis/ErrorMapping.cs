@@ -16,6 +16,8 @@ public static class ErrorMapping
         TopicExistsException => ErrorCode.TopicAlreadyExists,
         InvalidTopicException => ErrorCode.InvalidTopicException,
         InvalidConfigException => ErrorCode.InvalidConfig,
+        InternalTopicException => ErrorCode.InvalidRequest,
+        PartitionClosedException => ErrorCode.UnknownTopicOrPartition,
         IOException => ErrorCode.KafkaStorageError,
         _ => ErrorCode.UnknownServerError,
     };

@@ -4,12 +4,11 @@ namespace Shop.Broker.Apis;
 
 /// <summary>
 /// InitProducerId v0–1, for idempotent producers (librdkafka fails without it when idempotence is
-/// on). Hands out a fresh producer id, epoch 0. Ids start from the clock so that a restarted broker
-/// does not hand out an id it gave before. Transactions are not supported.
+/// on). Hands out a fresh producer id, epoch 0, from persisted blocks: never one given before,
+/// whatever the clock does. Transactions are not supported.
 /// </summary>
-public sealed class InitProducerIdApi : KafkaApi
+public sealed class InitProducerIdApi(Storage.LogManager logs) : KafkaApi
 {
-    private long _nextProducerId = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     public override ApiVersionRange Versions { get; } = new(ApiKeys.InitProducerId, 0, 1, FlexibleFrom: 2);
 
@@ -28,7 +27,7 @@ public sealed class InitProducerIdApi : KafkaApi
         else
         {
             response.WriteInt16((short)ErrorCode.None);
-            response.WriteInt64(Interlocked.Increment(ref _nextProducerId));
+            response.WriteInt64(logs.ProducerIds.Allocate());
             response.WriteInt16(0);
         }
         return ValueTask.FromResult(true);

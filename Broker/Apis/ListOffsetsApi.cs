@@ -4,8 +4,8 @@ namespace Shop.Broker.Apis;
 
 /// <summary>
 /// ListOffsets v1–3: -1 = latest (the high watermark, which is also the last stable offset without
-/// transactions), -2 = earliest (log start offset), otherwise the first batch with a timestamp at or
-/// after the one asked for (offset -1 when there is none).
+/// transactions), -2 = earliest (log start offset), otherwise the first record with a timestamp at
+/// or after the one asked for (offset -1 when there is none).
 /// </summary>
 public sealed class ListOffsetsApi(Storage.LogManager logs) : KafkaApi
 {
@@ -45,7 +45,7 @@ public sealed class ListOffsetsApi(Storage.LogManager logs) : KafkaApi
                 var log = topic.Partitions[index];
                 var (offset, foundTimestamp) = timestamp switch
                 {
-                    Latest => (log.LogEndOffset, -1L),
+                    Latest => (log.HighWatermark, -1L),
                     Earliest => (log.LogStartOffset, -1L),
                     _ => log.FindOffsetByTimestamp(timestamp) ?? (-1L, -1L),
                 };

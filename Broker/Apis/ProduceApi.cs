@@ -89,6 +89,16 @@ public sealed class ProduceApi(LogManager logs, ILogger<ProduceApi> logger) : Ka
             logger.LogWarning("Produce to {Topic}-{Partition} refused: {Reason}", name, index, ex.Message);
             return new PartitionResult(index, ErrorMapping.ToErrorCode(ex), -1, partition.LogStartOffset);
         }
+        catch (PartitionClosedException)
+        {
+            return new PartitionResult(index, ErrorCode.UnknownTopicOrPartition, -1, -1);
+        }
+        catch (KafkaStorageException ex)
+        {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
+            logger.LogWarning("Produce to {Topic}-{Partition} refused: {Reason}", name, index, ex.Message);
+            return new PartitionResult(index, ErrorCode.KafkaStorageError, -1, partition.LogStartOffset);
+        }
         catch (IOException ex)
         {
             logger.LogError(ex, "Produce to {Topic}-{Partition} failed to write", name, index);

@@ -18,7 +18,9 @@ public static class ConsoleApi
             {
                 partition = p.Partition,
                 logStartOffset = p.LogStartOffset,
+                highWatermark = p.HighWatermark,
                 logEndOffset = p.LogEndOffset,
+                storageError = p.StorageError,
                 sizeBytes = p.SizeBytes,
                 segments = p.SegmentCount,
             }),
@@ -31,7 +33,7 @@ public static class ConsoleApi
             members = g.Members.Select(m => new { memberId = m.MemberId, clientId = m.ClientId, clientHost = m.ClientHost }),
         })));
         app.MapGet("/api/groups/{groupId}/lag", (string groupId, GroupCoordinator groups) => TypedResults.Ok(groups.Lag(groupId)
-            .Select(l => new { topic = l.Topic, partition = l.Partition, committedOffset = l.CommittedOffset, logStartOffset = l.LogStartOffset, logEndOffset = l.LogEndOffset, lag = l.Lag })));
+            .Select(l => new { topic = l.Topic, partition = l.Partition, committedOffset = l.CommittedOffset, logStartOffset = l.LogStartOffset, highWatermark = l.HighWatermark, lag = l.Lag })));
         return app;
     }
 }

@@ -27,17 +27,17 @@ public static class ConsolePage
         <a href="/api/groups">/api/groups</a>, /api/groups/&lt;group&gt;/lag. Refreshed every 2 s.</small></p>
         <h2>Topics</h2>
         <table id="topics"><thead><tr><th>topic</th><th class="n">partition</th><th class="n">log start</th>
-        <th class="n">log end</th><th class="n">bytes</th><th class="n">segments</th><th>configs</th></tr></thead><tbody></tbody></table>
+        <th class="n">high watermark</th><th class="n">log end</th><th class="n">bytes</th><th class="n">segments</th><th>configs</th></tr></thead><tbody></tbody></table>
         <h2>Consumer groups</h2>
         <table id="groups"><thead><tr><th>group</th><th>state</th><th>members</th><th>topic</th>
-        <th class="n">partition</th><th class="n">committed</th><th class="n">log end</th><th class="n">lag</th></tr></thead><tbody></tbody></table>
+        <th class="n">partition</th><th class="n">committed</th><th class="n">high watermark</th><th class="n">lag</th></tr></thead><tbody></tbody></table>
         <script>
         const esc = s => String(s ?? '').replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
         async function refresh() {
           const topics = await (await fetch('/api/topics')).json();
           document.querySelector('#topics tbody').innerHTML = topics.flatMap(t => t.partitions.map(p =>
             `<tr><td>${esc(t.name)}</td><td class="n">${p.partition}</td><td class="n">${p.log_start_offset}</td>
-             <td class="n">${p.log_end_offset}</td><td class="n">${p.size_bytes}</td><td class="n">${p.segments}</td>
+             <td class="n">${p.high_watermark}</td><td class="n">${p.log_end_offset}</td><td class="n">${p.size_bytes}</td><td class="n">${p.segments}</td>
              <td>${esc(Object.entries(t.configs ?? {}).map(([k, v]) => k + '=' + v).join(', '))}</td></tr>`)).join('');
           const groups = await (await fetch('/api/groups')).json();
           const rows = [];
@@ -47,7 +47,7 @@ public static class ConsolePage
             if (lag.length === 0) rows.push(`<tr><td>${esc(g.group_id)}</td><td>${esc(g.state)}</td><td>${members}</td><td colspan="5"></td></tr>`);
             for (const l of lag) rows.push(`<tr><td>${esc(g.group_id)}</td><td>${esc(g.state)}</td><td>${members}</td><td>${esc(l.topic)}</td>
               <td class="n">${l.partition}</td><td class="n">${l.committed_offset < 0 ? '—' : l.committed_offset}</td>
-              <td class="n">${l.log_end_offset}</td><td class="n${l.lag > 0 ? ' lagging' : ''}">${l.lag}</td></tr>`);
+              <td class="n">${l.high_watermark}</td><td class="n${l.lag > 0 ? ' lagging' : ''}">${l.lag}</td></tr>`);
           }
           document.querySelector('#groups tbody').innerHTML = rows.join('');
         }

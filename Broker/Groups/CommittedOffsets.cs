@@ -39,13 +39,14 @@ public sealed class CommittedOffsets
     {
         var offset = _log.LogStartOffset;
         var records = 0;
-        while (offset < _log.LogEndOffset)
+        while (offset < _log.HighWatermark)
         {
-            var batches = _log.Read(offset, 1 << 20);
+            var batches = _log.Read(offset, 1 << 20).Records;
             if (batches.IsEmpty) break;
+            var next = RecordBatch.NextOffsetAfter(batches.Span);
             foreach (var (recordOffset, record) in RecordBatchBuilder.ReadRecords(batches))
             {
-                offset = recordOffset + 1;
+                if (recordOffset < offset) continue; // read again with the batch that holds the start
                 records++;
                 if (record.Key is null) continue;
                 var key = JsonSerializer.Deserialize<OffsetKey>(record.Key)!;
@@ -63,6 +64,7 @@ public sealed class CommittedOffsets
                     partitions[partitionKey] = new CommittedOffset(value.Offset, value.Metadata, value.CommitTimestamp);
                 }
             }
+            offset = next;
         }
         logger.LogInformation("Loaded committed offsets of {Groups} groups from {Records} records of {Topic}", _groups.Count, records, Topic);
     }

@@ -53,9 +53,9 @@ public sealed class GroupCoordinator : IDisposable
     /// Lag of one partition a group reads: records after its committed offset, or after the log start
     /// when it is assigned but has committed nothing yet (<see cref="CommittedOffset"/> is then -1).
     /// </summary>
-    public sealed record PartitionLag(string Group, string Topic, int Partition, long CommittedOffset, long LogStartOffset, long LogEndOffset)
+    public sealed record PartitionLag(string Group, string Topic, int Partition, long CommittedOffset, long LogStartOffset, long HighWatermark)
     {
-        public long Lag => Math.Max(0, LogEndOffset - (CommittedOffset < 0 ? LogStartOffset : CommittedOffset));
+        public long Lag => Math.Max(0, HighWatermark - (CommittedOffset < 0 ? LogStartOffset : CommittedOffset));
     }
 
     /// <summary>Every partition the group has committed to or has assigned to a member now.</summary>
@@ -69,7 +69,7 @@ public sealed class GroupCoordinator : IDisposable
             if (!_logs.TryGetTopic(topicName, out var topic) || partition < 0 || partition >= topic.Partitions.Count) continue;
             var log = topic.Partitions[partition];
             var offset = committed.GetValueOrDefault(new TopicPartitionKey(topicName, partition))?.Offset ?? -1;
-            yield return new PartitionLag(groupId, topicName, partition, offset, log.LogStartOffset, log.LogEndOffset);
+            yield return new PartitionLag(groupId, topicName, partition, offset, log.LogStartOffset, log.HighWatermark);
         }
     }
 

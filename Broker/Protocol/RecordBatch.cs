@@ -141,6 +141,47 @@ public static class RecordBatch
         return result;
     }
 
+    /// <summary>
+    /// The offset and timestamp of the first record whose timestamp is ≥ <paramref name="timestamp"/>
+    /// in a batch whose max timestamp is. A compressed batch's record timestamps lie inside its
+    /// compressed payload: for it the batch's first offset and max timestamp are answered.
+    /// </summary>
+    public static (long Offset, long Timestamp) FirstRecordAtOrAfter(ReadOnlySpan<byte> batch, long timestamp)
+    {
+        var header = ReadHeader(batch);
+        if (header.Codec == 0)
+        {
+            var position = HeaderSize;
+            for (var i = 0; i < header.RecordCount; i++)
+            {
+                var length = (int)Varint.Read(batch, ref position);
+                var end = position + length;
+                position++; // attributes
+                var recordTimestamp = header.BaseTimestamp + Varint.Read(batch, ref position);
+                var offsetDelta = (int)Varint.Read(batch, ref position);
+                if (recordTimestamp >= timestamp) return (header.BaseOffset + offsetDelta, recordTimestamp);
+                position = end;
+            }
+        }
+        return (header.BaseOffset, header.MaxTimestamp);
+    }
+
+    /// <summary>
+    /// The offset after the last batch in <paramref name="batches"/>: where the next read starts.
+    /// Not the last record's offset + 1: compaction can drop a batch's last records and keep its range.
+    /// </summary>
+    public static long NextOffsetAfter(ReadOnlySpan<byte> batches)
+    {
+        var next = -1L;
+        for (var position = 0; position + HeaderSize <= batches.Length;)
+        {
+            var header = ReadHeader(batches[position..]);
+            next = header.LastOffset + 1;
+            position += header.TotalSize;
+        }
+        return next;
+    }
+
     /// <summary>Sets the base offset: it lies outside the CRC, so the batch stays valid.</summary>
     public static void SetBaseOffset(Span<byte> batch, long baseOffset) => BinaryPrimitives.WriteInt64BigEndian(batch, baseOffset);
 }

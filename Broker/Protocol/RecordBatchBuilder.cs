@@ -12,7 +12,8 @@ public readonly record struct KeyValueRecord(byte[]? Key, byte[]? Value);
 /// </summary>
 public static class RecordBatchBuilder
 {
-    public static byte[] Build(IReadOnlyList<KeyValueRecord> records, long timestamp)
+    /// <param name="producer">Idempotent producer fields (id, epoch, first sequence); none by default.</param>
+    public static byte[] Build(IReadOnlyList<KeyValueRecord> records, long timestamp, (long Id, short Epoch, int BaseSequence)? producer = null)
     {
         var body = new List<byte>(64 * records.Count);
         for (var i = 0; i < records.Count; i++)
@@ -34,9 +35,9 @@ public static class RecordBatchBuilder
         BinaryPrimitives.WriteInt32BigEndian(span[23..], records.Count - 1);
         BinaryPrimitives.WriteInt64BigEndian(span[27..], timestamp);
         BinaryPrimitives.WriteInt64BigEndian(span[35..], timestamp);
-        BinaryPrimitives.WriteInt64BigEndian(span[43..], -1); // no producer id
-        BinaryPrimitives.WriteInt16BigEndian(span[51..], -1);
-        BinaryPrimitives.WriteInt32BigEndian(span[53..], -1);
+        BinaryPrimitives.WriteInt64BigEndian(span[43..], producer?.Id ?? -1);
+        BinaryPrimitives.WriteInt16BigEndian(span[51..], producer?.Epoch ?? -1);
+        BinaryPrimitives.WriteInt32BigEndian(span[53..], producer?.BaseSequence ?? -1);
         BinaryPrimitives.WriteInt32BigEndian(span[57..], records.Count);
         body.CopyTo(batch, RecordBatch.HeaderSize);
         BinaryPrimitives.WriteUInt32BigEndian(span[17..], Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, span[21..]));

@@ -1,50 +1,159 @@
 namespace Shop.Broker.Storage;
 
 /// <summary>
-/// Lets many durable appends share one fdatasync: a waiter joins the flush in flight, or starts the
-/// next one, until the flushed offset covers its records. Under load each flush covers every append
-/// that arrived while the previous one ran.
+/// Lets many appends share one fsync. Every append requests a flush; one runs at a time, and each
+/// covers everything written before it started, so under load one fsync covers every append that
+/// arrived while the previous one ran. Durable waiters complete when a flush covers their offset.
+/// A failed flush is final: after a failed fsync the kernel may have dropped the dirty pages, so
+/// retrying could "succeed" without the data ("fsyncgate"); the partition turns read-only instead.
 /// </summary>
-internal sealed class GroupCommit(Func<long> writtenUpTo, Action flush)
+internal sealed class GroupCommit
 {
+    private readonly Func<long> _writtenUpTo;
+    private readonly Action _sync;
+    private readonly Action<long> _flushed;
+    private readonly Action<Exception> _failed;
+    private readonly StorageScheduler _scheduler;
     private readonly Lock _gate = new();
+    private readonly List<(long Offset, TaskCompletionSource Done)> _waiters = [];
     private long _flushedUpTo;
-    private Task? _inFlight;
+    private bool _running;
+    private Exception? _failure;
 
-    public long FlushedUpTo { get { lock (_gate) return _flushedUpTo; } }
+    /// <param name="writtenUpTo">The offset after the last record written.</param>
+    /// <param name="sync">Makes everything written so far durable.</param>
+    /// <param name="flushed">Told each new durable offset (after the waiters it covers are released).</param>
+    /// <param name="failed">Told once when a sync fails.</param>
+    public GroupCommit(long flushedUpTo, Func<long> writtenUpTo, Action sync, Action<long> flushed, Action<Exception> failed, StorageScheduler scheduler)
+    {
+        _flushedUpTo = flushedUpTo;
+        _writtenUpTo = writtenUpTo;
+        _sync = sync;
+        _flushed = flushed;
+        _failed = failed;
+        _scheduler = scheduler;
+    }
 
-    /// <summary>Completes once every offset below <paramref name="offset"/> is on disk.</summary>
-    public async ValueTask WaitFlushedAsync(long offset)
+    /// <summary>Every offset below this is durable.</summary>
+    public long FlushedUpTo => Volatile.Read(ref _flushedUpTo);
+
+    public Exception? Failure { get { lock (_gate) return _failure; } }
+
+    /// <summary>Schedules a flush unless one is running (it will see the new data and go round again).</summary>
+    public void Request()
+    {
+        lock (_gate)
+        {
+            if (_running || _failure is not null) return;
+            _running = true;
+        }
+        _scheduler.Schedule(Run);
+    }
+
+    /// <summary>Completes once every offset below <paramref name="offset"/> is durable; fails if a flush fails first.</summary>
+    public Task WaitFlushedAsync(long offset)
+    {
+        TaskCompletionSource done;
+        lock (_gate)
+        {
+            if (_failure is not null) return Task.FromException(new KafkaStorageException("the partition's last fsync failed", _failure));
+            if (_flushedUpTo >= offset) return Task.CompletedTask;
+            done = _scheduler.NewCompletionSource();
+            _waiters.Add((offset, done));
+        }
+        Request();
+        return done.Task;
+    }
+
+    /// <summary>Flushes from the caller's thread (interval policy, shutdown); throws if the sync fails.</summary>
+    public void FlushNow()
+    {
+        lock (_gate)
+        {
+            if (_failure is not null) throw new KafkaStorageException("the partition's last fsync failed", _failure);
+        }
+        FlushOnce();
+    }
+
+    private void Run()
     {
         while (true)
         {
-            Task flushing;
+            try
+            {
+                FlushOnce();
+            }
+            catch (Exception)
+            {
+                return; // FlushOnce recorded the failure and failed the waiters
+            }
             lock (_gate)
             {
-                if (_flushedUpTo >= offset) return;
-                _inFlight ??= Task.Run(FlushOnce);
-                flushing = _inFlight;
+                if (_writtenUpTo() <= _flushedUpTo && _waiters.Count == 0)
+                {
+                    _running = false;
+                    return;
+                }
             }
-            await flushing;
         }
     }
-
-    /// <summary>Flushes now, from the caller's thread (interval policy, roll, shutdown).</summary>
-    public void FlushNow() => WaitFlushedAsync(writtenUpTo()).AsTask().GetAwaiter().GetResult();
 
     private void FlushOnce()
     {
-        var target = writtenUpTo();
+        var target = _writtenUpTo();
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            flush();
+            _sync();
             Telemetry.BrokerTelemetry.FsyncDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
-            lock (_gate) _flushedUpTo = Math.Max(_flushedUpTo, target);
         }
-        finally
+        catch (Exception ex)
         {
-            lock (_gate) _inFlight = null;
+            List<TaskCompletionSource> failed;
+            lock (_gate)
+            {
+                _failure ??= ex;
+                _running = false;
+                failed = [.. _waiters.Select(w => w.Done)];
+                _waiters.Clear();
+            }
+            _failed(ex);
+            var error = new KafkaStorageException("fsync failed: the partition is read-only until the broker restarts", ex);
+            foreach (var waiter in failed) waiter.TrySetException(error);
+            throw;
         }
+        List<TaskCompletionSource> covered = [];
+        bool advanced;
+        lock (_gate)
+        {
+            advanced = target > _flushedUpTo;
+            if (advanced) Volatile.Write(ref _flushedUpTo, target);
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Offset > _flushedUpTo) continue;
+                covered.Add(_waiters[i].Done);
+                _waiters.RemoveAt(i);
+            }
+        }
+        if (advanced) _flushed(target);
+        foreach (var waiter in covered) waiter.TrySetResult();
     }
 }
+
+/// <summary>
+/// Where the storage layer runs its background work (group commit flushes) and how it completes
+/// waiters. The broker uses the thread pool; the simulation tests run everything on their one
+/// thread, in an order the seed decides.
+/// </summary>
+public class StorageScheduler
+{
+    public static readonly StorageScheduler ThreadPool = new();
+
+    public virtual void Schedule(Action work) => System.Threading.ThreadPool.UnsafeQueueUserWorkItem(static w => w(), work, preferLocal: false);
+
+    /// <summary>Continuations run off the completing thread, so one flush does not run every waiter's response.</summary>
+    public virtual TaskCompletionSource NewCompletionSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>The partition cannot take writes: an fsync or write failed (Kafka's KAFKA_STORAGE_ERROR).</summary>
+public sealed class KafkaStorageException(string message, Exception? inner = null) : IOException(message, inner);

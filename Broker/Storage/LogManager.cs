@@ -1,72 +1,150 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
+using Shop.Broker.Storage.Disk;
 
 namespace Shop.Broker.Storage;
 
 /// <summary>
 /// Every topic of the broker on disk: <c>&lt;DataDir&gt;/&lt;topic&gt;-&lt;partition&gt;/</c> in Kafka's layout,
-/// loaded (and recovered) on start. A <c>.clean-shutdown</c> marker, written on dispose and removed
-/// on start, tells the next start whether it must check every segment or only the active ones.
+/// loaded (and recovered) on start. A <c>.clean-shutdown</c> marker, written on dispose and durably
+/// removed on start, tells the next start whether it must check every segment or only the active
+/// ones. A topic that cannot be opened is reported and left alone; the others are served.
 /// </summary>
 public sealed partial class LogManager : IDisposable
 {
     public const string CleanShutdownMarker = ".clean-shutdown";
 
+    private readonly LogContext _context;
     private readonly BrokerOptions _options;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, TopicLog> _topics = new();
+    private readonly ConcurrentDictionary<string, string> _unavailable = new();
     private readonly Lock _topicsLock = new();
-    private readonly Timer? _flushTimer;
-    private readonly Timer _retentionTimer;
+    private readonly ITimer? _flushTimer;
+    private readonly ITimer _retentionTimer;
     private int _cleaning;
     private bool _disposed;
 
-    public LogManager(BrokerOptions options, ILoggerFactory loggerFactory)
+    public LogManager(LogContext context)
     {
-        _options = options;
-        _logger = loggerFactory.CreateLogger<LogManager>();
-        Directory.CreateDirectory(options.DataDir);
-        var marker = Path.Combine(options.DataDir, CleanShutdownMarker);
-        var clean = File.Exists(marker);
-        File.Delete(marker);
-        LoadTopics(clean);
-        _logger.LogInformation("Loaded {Count} topics from {DataDir} after a{Kind} shutdown",
-            _topics.Count, Path.GetFullPath(options.DataDir), clean ? " clean" : "n unclean (or first)");
-        var retentionInterval = TimeSpan.FromMilliseconds(options.RetentionCheckIntervalMs);
-        _retentionTimer = new Timer(_ => CleanUp(), null, retentionInterval, retentionInterval);
-        if (options.FlushPolicy == FlushPolicy.Interval)
+        _context = context;
+        _options = context.Options;
+        _logger = context.LoggerFactory.CreateLogger<LogManager>();
+        var disk = context.Disk;
+        if (!disk.DirectoryExists(_options.DataDir))
         {
-            var interval = TimeSpan.FromMilliseconds(options.FlushIntervalMs);
-            _flushTimer = new Timer(_ => FlushAll(), null, interval, interval);
+            disk.CreateDirectory(_options.DataDir);
+            disk.SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(_options.DataDir))!);
+        }
+        var marker = Path.Combine(_options.DataDir, CleanShutdownMarker);
+        var clean = disk.FileExists(marker);
+        if (clean)
+        {
+            // Durably gone before anything is written: a stale marker would skip the checks after a later crash.
+            disk.DeleteFile(marker);
+            disk.SyncDirectory(_options.DataDir);
+        }
+        LoadTopics(clean);
+        ProducerIds = new ProducerIdBlocks(disk, _options.DataDir,
+            _topics.Values.SelectMany(t => t.Partitions).Select(p => p.MaxProducerId).DefaultIfEmpty(-1).Max());
+        _logger.LogInformation("Loaded {Count} topics from {DataDir} after a{Kind} shutdown",
+            _topics.Count, Path.GetFullPath(_options.DataDir), clean ? " clean" : "n unclean (or first)");
+        var retentionInterval = TimeSpan.FromMilliseconds(_options.RetentionCheckIntervalMs);
+        _retentionTimer = context.Time.CreateTimer(_ => CleanUp(), null, retentionInterval, retentionInterval);
+        if (_options.FlushPolicy == FlushPolicy.Interval)
+        {
+            var interval = TimeSpan.FromMilliseconds(_options.FlushIntervalMs);
+            _flushTimer = context.Time.CreateTimer(_ => FlushAll(), null, interval, interval);
         }
     }
+
+    /// <summary>Idempotent producer ids, never reused.</summary>
+    public ProducerIdBlocks ProducerIds { get; }
 
     [GeneratedRegex(@"^(?<topic>.+)-(?<partition>\d+)$")]
     private static partial Regex PartitionDirectoryName();
 
     private void LoadTopics(bool clean)
     {
-        var partitionsByTopic = Directory.EnumerateDirectories(_options.DataDir)
-            .Select(d => PartitionDirectoryName().Match(Path.GetFileName(d)))
+        var partitionsByTopic = _context.Disk.DirectoryNames(_options.DataDir)
+            .Select(d => PartitionDirectoryName().Match(d))
             .Where(m => m.Success && ValidateTopicName(m.Groups["topic"].Value) is null)
             .GroupBy(m => m.Groups["topic"].Value, m => int.Parse(m.Groups["partition"].Value));
         foreach (var group in partitionsByTopic)
         {
             var partitions = group.Order().ToList();
-            if (partitions[0] != 0 || partitions[^1] != partitions.Count - 1)
+            try
             {
-                _logger.LogError("Topic {Topic} has partition folders {Partitions}, not 0..n-1: skipped, files left as they are",
-                    group.Key, string.Join(",", partitions));
-                continue;
+                if (LoadTopic(group.Key, partitions, clean) is { } topic) _topics[group.Key] = topic;
             }
-            _topics[group.Key] = TopicLog.Load(_options.DataDir, group.Key, partitions.Count, _options, clean, _logger);
+            catch (TopicUnavailableException ex)
+            {
+                _unavailable[group.Key] = ex.Reason;
+                _logger.LogError("Topic {Topic} is unavailable: {Reason}. Its files are left as they are; the other topics are served", group.Key, ex.Reason);
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException)
+            {
+                _unavailable[group.Key] = ex.Message;
+                _logger.LogError(ex, "Topic {Topic} could not be opened; its files are left as they are; the other topics are served", group.Key);
+            }
         }
+    }
+
+    private TopicLog? LoadTopic(string name, List<int> partitions, bool clean)
+    {
+        var metadata = TopicLog.ReadMetadata(_context.Disk, _options.DataDir, name);
+        if (metadata is null)
+        {
+            // A creation cut short before topic.json was written leaves only empty folders.
+            if (partitions.All(p => HoldsNoRecords(TopicLog.PartitionDirectory(_options.DataDir, name, p))))
+            {
+                _logger.LogWarning("Topic {Topic}: removing folders of a creation that did not finish", name);
+                RemoveFolders(name, partitions);
+                return null;
+            }
+            throw new TopicUnavailableException(name, $"{Path.GetFullPath(TopicLog.MetadataPath(_options.DataDir, name))} is missing but its partitions hold records");
+        }
+        if (metadata.Deleted)
+        {
+            _logger.LogInformation("Topic {Topic}: finishing its deletion", name);
+            RemoveFolders(name, partitions);
+            return null;
+        }
+        var expected = metadata.PartitionCount ?? partitions.Count;
+        if (partitions.Count != expected || partitions[0] != 0 || partitions[^1] != expected - 1)
+            throw new TopicUnavailableException(name, $"has partition folders {string.Join(",", partitions)}, expected 0..{expected - 1}");
+        return TopicLog.Load(_context, name, metadata, expected, clean);
+    }
+
+    private bool HoldsNoRecords(string directory) =>
+        _context.Disk.FileNames(directory).Where(n => n.EndsWith(".log", StringComparison.Ordinal)).All(n =>
+        {
+            using var file = _context.Disk.Open(Path.Combine(directory, n), FileMode.Open);
+            return file.Length == 0;
+        });
+
+    private void RemoveFolders(string name, IEnumerable<int> partitions)
+    {
+        var disk = _context.Disk;
+        foreach (var p in partitions.OrderDescending())
+        {
+            var directory = TopicLog.PartitionDirectory(_options.DataDir, name, p);
+            foreach (var file in disk.FileNames(directory)) disk.DeleteFile(Path.Combine(directory, file));
+            disk.DeleteDirectory(directory);
+        }
+        disk.SyncDirectory(_options.DataDir);
     }
 
     /// <summary>Topics by name, a snapshot.</summary>
     public IReadOnlyCollection<TopicLog> Topics => _topics.Values.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
 
+    /// <summary>Topics whose files could not be opened, with the reason.</summary>
+    public IReadOnlyDictionary<string, string> UnavailableTopics => _unavailable;
+
     public bool TryGetTopic(string name, out TopicLog topic) => _topics.TryGetValue(name, out topic!);
+
+    /// <summary>Internal topics (<c>__consumer_offsets</c>) belong to the broker: clients may not delete them.</summary>
+    public static bool IsInternal(string name) => name.StartsWith("__", StringComparison.Ordinal);
 
     /// <summary>Checks a topic name as Kafka does (1–249 chars of [a-zA-Z0-9._-], not "." or "..").</summary>
     /// <returns>null when valid, otherwise the reason.</returns>
@@ -84,9 +162,10 @@ public sealed partial class LogManager : IDisposable
     }
 
     /// <summary>
-    /// Creates the topic's partition folders and persists its configs.
+    /// Creates the topic's partition folders and persists its configs; durable when this returns.
     /// Throws <see cref="TopicExistsException"/>, <see cref="InvalidTopicException"/> for a bad
-    /// name or partition count, <see cref="InvalidConfigException"/> for a bad config.
+    /// name or partition count, <see cref="InvalidConfigException"/> for a bad config,
+    /// <see cref="TopicUnavailableException"/> when files of a topic of that name cannot be opened.
     /// </summary>
     public TopicLog CreateTopic(string name, int partitions, IReadOnlyDictionary<string, string?> configs)
     {
@@ -97,20 +176,51 @@ public sealed partial class LogManager : IDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_topics.ContainsKey(name)) throw new TopicExistsException($"Topic '{name}' already exists.");
-            var topic = TopicLog.Create(_options.DataDir, name, partitions, valid, _options, _logger);
+            if (_unavailable.TryGetValue(name, out var reason)) throw new TopicUnavailableException(name, reason);
+            var topic = TopicLog.Create(_context, name, partitions, valid);
             _topics[name] = topic;
             _logger.LogInformation("Created topic {Topic} with {Partitions} partitions", name, partitions);
             return topic;
         }
     }
 
-    /// <summary>Removes the topic and its files. False when there was no such topic.</summary>
-    public bool DeleteTopic(string name)
+    /// <summary>
+    /// Sets the topic's own configs to exactly <paramref name="configs"/> (AlterConfigs semantics:
+    /// what is not named returns to its default), durably. Throws <see cref="InvalidConfigException"/>;
+    /// false when there is no such topic.
+    /// </summary>
+    public bool AlterTopicConfigs(string name, IReadOnlyDictionary<string, string?> configs)
     {
+        var valid = TopicConfig.Validate(configs);
         lock (_topicsLock)
         {
-            if (!_topics.TryRemove(name, out var topic)) return false;
-            topic.DeleteFiles();
+            if (!_topics.TryGetValue(name, out var topic)) return false;
+            topic.ReplaceConfigs(valid);
+            _logger.LogInformation("Topic {Topic} configs are now {Configs}", name, string.Join(", ", valid.Select(c => c.Key + "=" + c.Value)));
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Removes the topic and its files, durably. Appends in flight finish first; later ones fail.
+    /// False when there was no such topic; throws <see cref="InvalidTopicException"/> for an internal topic.
+    /// </summary>
+    public bool DeleteTopic(string name)
+    {
+        if (IsInternal(name)) throw new InternalTopicException($"Topic '{name}' is internal to the broker and cannot be deleted.");
+        lock (_topicsLock)
+        {
+            if (!_topics.TryGetValue(name, out var topic)) return false;
+            topic.MarkDeleted(); // throws when it cannot be made durable: then nothing happened
+            _topics.TryRemove(name, out _);
+            try
+            {
+                topic.DeleteFiles();
+            }
+            catch (IOException ex)
+            {
+                _logger.LogWarning(ex, "Topic {Topic} is deleted, but removing its files failed; the next start finishes it", name);
+            }
             _logger.LogInformation("Deleted topic {Topic}", name);
             return true;
         }
@@ -130,19 +240,21 @@ public sealed partial class LogManager : IDisposable
         }
     }
 
-    private void CleanUpAll()
+    /// <summary>One pass of compaction, retention and producer expiry over every partition (the timer runs it; tests call it).</summary>
+    internal void CleanUpAll()
     {
         foreach (var partition in _topics.Values.SelectMany(t => t.Partitions))
         {
             try
             {
-                var compacted = partition.Compact();
+                var compacted = LogCleaner.Clean(partition, _context.Now, _logger);
                 if (compacted > 0)
                     _logger.LogInformation("Compaction removed {Records} superseded records of {Topic}-{Partition}", compacted, partition.Topic, partition.Partition);
-                var deleted = partition.ApplyRetention(DateTimeOffset.UtcNow);
+                var deleted = LogRetention.Apply(partition, _context.Now);
                 if (deleted > 0)
                     _logger.LogInformation("Retention deleted {Segments} segments of {Topic}-{Partition}; log start offset is now {Offset}",
                         deleted, partition.Topic, partition.Partition, partition.LogStartOffset);
+                partition.ExpireProducers(_options.ProducerIdExpirationMs);
             }
             catch (Exception ex) when (ex is IOException or ObjectDisposedException)
             {
@@ -153,20 +265,17 @@ public sealed partial class LogManager : IDisposable
 
     private void FlushAll()
     {
-        foreach (var topic in _topics.Values)
+        foreach (var partition in _topics.Values.SelectMany(t => t.Partitions))
         {
-            foreach (var partition in topic.Partitions)
+            try { partition.Flush(); }
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
             {
-                try { partition.Flush(); }
-                catch (Exception ex) when (ex is IOException or ObjectDisposedException)
-                {
-                    _logger.LogError(ex, "Flush of {Topic}-{Partition} failed", partition.Topic, partition.Partition);
-                }
+                _logger.LogError(ex, "Flush of {Topic}-{Partition} failed", partition.Topic, partition.Partition);
             }
         }
     }
 
-    /// <summary>Flushes and closes every segment, writing the clean-shutdown marker.</summary>
+    /// <summary>Syncs and closes every segment, then writes the clean-shutdown marker, unless a partition failed.</summary>
     public void Dispose()
     {
         lock (_topicsLock)
@@ -175,8 +284,26 @@ public sealed partial class LogManager : IDisposable
             _disposed = true;
             _flushTimer?.Dispose();
             _retentionTimer.Dispose();
-            foreach (var topic in _topics.Values) topic.Dispose();
-            File.WriteAllText(Path.Combine(_options.DataDir, CleanShutdownMarker), DateTimeOffset.UtcNow.ToString("O"));
+            foreach (var topic in _topics.Values) topic.Close();
+            var failed = _topics.Values.SelectMany(t => t.Partitions).Where(p => p.StorageError is not null).ToList();
+            if (failed.Count > 0)
+            {
+                _logger.LogWarning("No clean-shutdown marker: {Count} partitions failed, the next start checks every segment", failed.Count);
+                return;
+            }
+            _context.Disk.WriteAtomically(Path.Combine(_options.DataDir, CleanShutdownMarker), System.Text.Encoding.UTF8.GetBytes(_context.Now.ToString("O")));
+        }
+    }
+
+    /// <summary>Drops every object without closing files or writing anything: what kill -9 leaves (simulation tests).</summary>
+    internal void Abandon()
+    {
+        lock (_topicsLock)
+        {
+            _disposed = true;
+            _flushTimer?.Dispose();
+            _retentionTimer.Dispose();
+            foreach (var topic in _topics.Values) topic.Abandon();
         }
     }
 }
@@ -184,6 +311,9 @@ public sealed partial class LogManager : IDisposable
 public sealed class TopicExistsException(string message) : Exception(message);
 
 public sealed class InvalidTopicException(string message) : Exception(message);
+
+/// <summary>An operation clients may not do on an internal topic: Kafka's INVALID_REQUEST.</summary>
+public sealed class InternalTopicException(string message) : Exception(message);
 
 /// <summary>A topic config that is unknown or has a bad value: Kafka's INVALID_CONFIG.</summary>
 public sealed class InvalidConfigException(string message) : Exception(message);

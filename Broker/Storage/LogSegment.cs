@@ -1,29 +1,37 @@
-using Microsoft.Win32.SafeHandles;
 using Shop.Broker.Protocol;
+using Shop.Broker.Storage.Disk;
 
 namespace Shop.Broker.Storage;
 
 /// <summary>
 /// One <c>&lt;20-digit base offset&gt;.log</c> file of batches stored verbatim, with its sparse indexes.
 /// One writer at a time (the partition's append lock); readers see only bytes below <see cref="Size"/>,
-/// which is published after each write.
+/// which is published after each write. Reference counted: the partition holds one reference while
+/// the segment is in its list, each reader one while it reads, and the file is closed only when the
+/// last is released, so compaction and retention can retire a segment under a running fetch.
 /// </summary>
-internal sealed class LogSegment : IDisposable
+internal sealed class LogSegment
 {
-    private readonly SafeFileHandle _log;
+    private readonly IDisk _disk;
+    private readonly IDiskFile _log;
     private readonly SegmentIndex _index;
     private long _size;
+    private long _syncedSize;
+    private int _references = 1;
 
-    private LogSegment(string directory, long baseOffset, SafeFileHandle log, SegmentIndex index, long size, long nextOffset, long maxTimestamp)
+    private LogSegment(IDisk disk, string directory, long baseOffset, IDiskFile log, SegmentIndex index,
+        long size, long nextOffset, long maxTimestamp, DateTimeOffset createdAt, bool synced)
     {
+        _disk = disk;
         Directory = directory;
         BaseOffset = baseOffset;
         _log = log;
         _index = index;
         _size = size;
+        _syncedSize = synced ? size : 0;
         NextOffset = nextOffset;
         MaxTimestamp = maxTimestamp;
-        CreatedAt = File.GetCreationTimeUtc(LogPath(directory, baseOffset));
+        CreatedAt = createdAt;
     }
 
     public string Directory { get; }
@@ -38,69 +46,115 @@ internal sealed class LogSegment : IDisposable
 
     public long MaxTimestamp { get; private set; }
 
-    public DateTime CreatedAt { get; }
+    /// <summary>When this segment was started (segment.ms counts from here); a reopened segment counts from when it was opened.</summary>
+    public DateTimeOffset CreatedAt { get; }
 
     public static string FileStem(long baseOffset) => baseOffset.ToString("D20");
 
     public static string LogPath(string directory, long baseOffset) => Path.Combine(directory, FileStem(baseOffset) + ".log");
 
-    private static string IndexPath(string directory, long baseOffset) => Path.Combine(directory, FileStem(baseOffset) + ".index");
+    public static string IndexPath(string directory, long baseOffset) => Path.Combine(directory, FileStem(baseOffset) + ".index");
 
-    private static string TimeIndexPath(string directory, long baseOffset) => Path.Combine(directory, FileStem(baseOffset) + ".timeindex");
+    public static string TimeIndexPath(string directory, long baseOffset) => Path.Combine(directory, FileStem(baseOffset) + ".timeindex");
 
-    public static LogSegment Create(string directory, long baseOffset)
+    /// <summary>A new, empty segment. Its directory entry is durable only after the directory is synced.</summary>
+    public static LogSegment Create(IDisk disk, string directory, long baseOffset, DateTimeOffset now)
     {
-        var log = File.OpenHandle(LogPath(directory, baseOffset), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
-        var index = SegmentIndex.CreateEmpty(IndexPath(directory, baseOffset), TimeIndexPath(directory, baseOffset));
-        return new LogSegment(directory, baseOffset, log, index, 0, baseOffset, -1);
+        var log = disk.Open(LogPath(directory, baseOffset), FileMode.CreateNew);
+        var index = SegmentIndex.CreateEmpty(disk, IndexPath(directory, baseOffset), TimeIndexPath(directory, baseOffset));
+        return new LogSegment(disk, directory, baseOffset, log, index, 0, baseOffset, -1, now, synced: true);
     }
 
     /// <summary>
     /// Opens an existing segment. With <paramref name="validate"/> every batch is checked (length,
-    /// magic, CRC, contiguous offsets) and a torn or corrupt tail is cut off; the indexes are rebuilt.
-    /// Without it the index files are trusted when consistent, and only the batch headers after the
-    /// last index entry are read.
+    /// magic, CRC, contiguous offsets), a torn or corrupt tail is cut off, the indexes are rebuilt and
+    /// the file is fsynced: after a crash the bytes read may still be only in the page cache, and
+    /// nothing may be served as durable that is not. Without it the index files are trusted when
+    /// consistent, and only the batch headers after the last index entry are read.
     /// </summary>
-    public static LogSegment Open(string directory, long baseOffset, bool validate, ILogger logger)
+    public static LogSegment Open(IDisk disk, string directory, long baseOffset, bool validate, DateTimeOffset now, ILogger logger) =>
+        Open(disk, directory, baseOffset, validate, now, logger, suffix: "");
+
+    /// <summary>
+    /// Opens the replacement compaction wrote beside this segment (<c>.log.cleaned</c>), checks it
+    /// and builds its indexes (<c>.index.cleaned</c>, <c>.timeindex.cleaned</c>), all outside the
+    /// append lock; <see cref="TakeOverFiles"/> later renames them over the originals.
+    /// </summary>
+    public static LogSegment OpenReplacement(IDisk disk, string directory, long baseOffset, DateTimeOffset now, ILogger logger) =>
+        Open(disk, directory, baseOffset, validate: true, now, logger, suffix: CleanedSuffix);
+
+    public const string CleanedSuffix = ".cleaned";
+
+    /// <summary>Renames a replacement's files over the originals (each rename atomic); the caller syncs the directory.</summary>
+    public void TakeOverFiles()
     {
-        var path = LogPath(directory, baseOffset);
-        var log = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
-        var fileSize = RandomAccess.GetLength(log);
-        var index = validate ? null : SegmentIndex.TryLoad(IndexPath(directory, baseOffset), TimeIndexPath(directory, baseOffset), fileSize);
+        // Indexes first: after a crash between the renames, recovery rebuilds indexes that do not fit the log.
+        _disk.Rename(IndexPath(Directory, BaseOffset) + CleanedSuffix, IndexPath(Directory, BaseOffset));
+        _disk.Rename(TimeIndexPath(Directory, BaseOffset) + CleanedSuffix, TimeIndexPath(Directory, BaseOffset));
+        _disk.Rename(LogPath(Directory, BaseOffset) + CleanedSuffix, LogPath(Directory, BaseOffset));
+    }
+
+    private static LogSegment Open(IDisk disk, string directory, long baseOffset, bool validate, DateTimeOffset now, ILogger logger, string suffix)
+    {
+        var path = LogPath(directory, baseOffset) + suffix;
+        var log = disk.Open(path, FileMode.Open);
+        var fileSize = log.Length;
+        var index = validate ? null : SegmentIndex.TryLoad(disk, IndexPath(directory, baseOffset), TimeIndexPath(directory, baseOffset), fileSize);
         if (index is null)
         {
             if (!validate) logger.LogWarning("Index of {Segment} missing or inconsistent: rebuilding it from the log", path);
-            index = SegmentIndex.CreateEmpty(IndexPath(directory, baseOffset), TimeIndexPath(directory, baseOffset));
-            var (validSize, nextOffset, maxTimestamp, problem) = Scan(log, baseOffset, 0, fileSize, checkCrc: true, index);
-            if (validSize < fileSize)
+            index = SegmentIndex.CreateEmpty(disk, IndexPath(directory, baseOffset) + suffix, TimeIndexPath(directory, baseOffset) + suffix);
+            var scan = Scan(log, baseOffset, 0, fileSize, checkCrc: true, index);
+            if (scan.ValidSize < fileSize)
             {
                 logger.LogWarning("Recovered {Segment}: cut {Bytes} bytes after offset {NextOffset} ({Problem})",
-                    path, fileSize - validSize, nextOffset, problem);
-                RandomAccess.SetLength(log, validSize);
-                RandomAccess.FlushToDisk(log);
+                    path, fileSize - scan.ValidSize, scan.NextOffset, scan.Problem);
+                log.SetLength(scan.ValidSize);
             }
+            log.Sync();
             index.Flush();
-            return new LogSegment(directory, baseOffset, log, index, validSize, nextOffset, maxTimestamp);
+            return new LogSegment(disk, directory, baseOffset, log, index, scan.ValidSize, scan.NextOffset, scan.MaxTimestamp, now, synced: true)
+            {
+                WasTruncated = scan.ValidSize < fileSize,
+            };
         }
         else
         {
-            var start = index.FloorPosition(long.MaxValue);
-            var (validSize, nextOffset, maxTimestamp, problem) = Scan(log, baseOffset, start, fileSize, checkCrc: false, index: null);
-            if (validSize < fileSize)
+            var scan = Scan(log, baseOffset, index.FloorPosition(long.MaxValue), fileSize, checkCrc: false, index: null);
+            if (scan.ValidSize < fileSize)
             {
                 // A clean shutdown left this segment whole; if not, trust the check over the marker.
                 index.Dispose();
                 log.Dispose();
-                logger.LogWarning("Segment {Segment} is not whole ({Problem}) despite a clean shutdown: validating it", path, problem);
-                return Open(directory, baseOffset, validate: true, logger);
+                logger.LogWarning("Segment {Segment} is not whole ({Problem}) despite a clean shutdown: validating it", path, scan.Problem);
+                return Open(disk, directory, baseOffset, validate: true, now, logger, suffix);
             }
-            return new LogSegment(directory, baseOffset, log, index, validSize, nextOffset, maxTimestamp);
+            return new LogSegment(disk, directory, baseOffset, log, index, scan.ValidSize, scan.NextOffset, scan.MaxTimestamp, now, synced: true);
         }
     }
 
+    /// <summary>Cuts the segment before its first batch at or after <paramref name="offset"/> and reopens it; this instance is closed.</summary>
+    public LogSegment TruncateTo(long offset, DateTimeOffset now, ILogger logger)
+    {
+        long position = 0;
+        foreach (var header in BatchHeaders())
+        {
+            if (header.BaseOffset >= offset) break;
+            position += header.TotalSize;
+        }
+        _log.SetLength(position);
+        _log.Sync();
+        Retire();
+        return Open(_disk, Directory, BaseOffset, validate: true, now, logger);
+    }
+
+    /// <summary>Recovery cut a torn or corrupt tail off this segment.</summary>
+    public bool WasTruncated { get; private init; }
+
+    private readonly record struct ScanResult(long ValidSize, long NextOffset, long MaxTimestamp, string? Problem);
+
     /// <summary>Walks batches from <paramref name="position"/>; stops at the first that is incomplete or invalid.</summary>
-    private static (long ValidSize, long NextOffset, long MaxTimestamp, string? Problem) Scan(
-        SafeFileHandle log, long baseOffset, long position, long fileSize, bool checkCrc, SegmentIndex? index)
+    private static ScanResult Scan(IDiskFile log, long baseOffset, long position, long fileSize, bool checkCrc, SegmentIndex? index)
     {
         var nextOffset = baseOffset;
         var maxTimestamp = -1L;
@@ -109,20 +163,20 @@ internal sealed class LogSegment : IDisposable
         var first = true;
         while (position < fileSize)
         {
-            if (fileSize - position < RecordBatch.HeaderSize) return (position, nextOffset, maxTimestamp, "torn batch header at the end");
-            RandomAccess.Read(log, header, position);
+            if (fileSize - position < RecordBatch.HeaderSize) return new(position, nextOffset, maxTimestamp, "torn batch header at the end");
+            log.ReadExactly(header, position);
             var h = RecordBatch.ReadHeader(header);
             if (h.BatchLength < RecordBatch.HeaderSize - RecordBatch.LogOverhead || position + h.TotalSize > fileSize)
-                return (position, nextOffset, maxTimestamp, $"batch at byte {position} claims {h.BatchLength} bytes, {fileSize - position - RecordBatch.LogOverhead} remain");
+                return new(position, nextOffset, maxTimestamp, $"batch at byte {position} claims {h.BatchLength} bytes, {fileSize - position - RecordBatch.LogOverhead} remain");
             // Offsets only grow (compaction leaves gaps); a scan that starts mid-segment learns the first one.
             if ((!first || position == 0) && h.BaseOffset < nextOffset)
-                return (position, nextOffset, maxTimestamp, $"batch at byte {position} has offset {h.BaseOffset}, below {nextOffset}");
+                return new(position, nextOffset, maxTimestamp, $"batch at byte {position} has offset {h.BaseOffset}, below {nextOffset}");
             if (checkCrc)
             {
                 if (buffer.Length < h.TotalSize) buffer = new byte[Math.Max(h.TotalSize, buffer.Length * 2)];
-                RandomAccess.Read(log, buffer.AsSpan(0, h.TotalSize), position);
+                log.ReadExactly(buffer.AsSpan(0, h.TotalSize), position);
                 var error = RecordBatch.Check(buffer.AsSpan(0, h.TotalSize), out _, allowCompacted: true);
-                if (error is not null) return (position, nextOffset, maxTimestamp, $"batch at byte {position}: {error}");
+                if (error is not null) return new(position, nextOffset, maxTimestamp, $"batch at byte {position}: {error}");
             }
             index?.MaybeAdd((int)(h.BaseOffset - baseOffset), position, h.MaxTimestamp);
             nextOffset = h.LastOffset + 1;
@@ -130,14 +184,14 @@ internal sealed class LogSegment : IDisposable
             position += h.TotalSize;
             first = false;
         }
-        return (position, nextOffset, maxTimestamp, null);
+        return new(position, nextOffset, maxTimestamp, null);
     }
 
     /// <summary>Appends batches whose base offsets are already assigned; <paramref name="headers"/> describe them in order.</summary>
     public void Append(ReadOnlySpan<byte> batches, IReadOnlyList<RecordBatchHeader> headers)
     {
         var position = _size;
-        RandomAccess.Write(_log, batches, position);
+        _log.Write(batches, position);
         foreach (var h in headers)
         {
             _index.MaybeAdd((int)(h.BaseOffset - BaseOffset), position, h.MaxTimestamp);
@@ -149,17 +203,18 @@ internal sealed class LogSegment : IDisposable
     }
 
     /// <summary>
-    /// Whole batches below <paramref name="endOffset"/> from the one containing <paramref name="offset"/>, up to <paramref name="maxBytes"/>
-    /// but at least one batch. Empty when the segment holds nothing at or after the offset.
+    /// Whole batches below <paramref name="endOffset"/> from the one containing <paramref name="offset"/>,
+    /// up to <paramref name="maxBytes"/>; the first batch even when larger, if <paramref name="minOneBatch"/>.
+    /// Empty when the segment holds nothing at or after the offset.
     /// </summary>
-    public byte[] Read(long offset, int maxBytes, long endOffset)
+    public byte[] Read(long offset, int maxBytes, long endOffset, bool minOneBatch)
     {
         var size = Size;
         var position = _index.FloorPosition(offset - BaseOffset);
         Span<byte> header = stackalloc byte[RecordBatch.HeaderSize];
         while (position < size)
         {
-            RandomAccess.Read(_log, header, position);
+            _log.ReadExactly(header, position);
             var h = RecordBatch.ReadHeader(header);
             if (h.LastOffset >= offset) break;
             position += h.TotalSize;
@@ -167,20 +222,20 @@ internal sealed class LogSegment : IDisposable
         var start = position;
         while (position < size)
         {
-            RandomAccess.Read(_log, header, position);
+            _log.ReadExactly(header, position);
             var h = RecordBatch.ReadHeader(header);
-            // A batch appended after the caller read the log end offset is left for the next read.
+            // A batch beyond what the caller may see (the high watermark) is left for a later read.
             if (h.BaseOffset >= endOffset) break;
-            if (position > start && position - start + h.TotalSize > maxBytes) break;
+            if ((position > start || !minOneBatch) && position - start + h.TotalSize > maxBytes) break;
             position += h.TotalSize;
         }
         var result = new byte[position - start];
-        RandomAccess.Read(_log, result, start);
+        _log.ReadExactly(result, start);
         return result;
     }
 
-    /// <summary>The first batch whose max timestamp is ≥ <paramref name="timestamp"/>, if any.</summary>
-    public (long Offset, long Timestamp)? FindByTimestamp(long timestamp)
+    /// <summary>The first batch below <paramref name="endOffset"/> whose max timestamp is ≥ <paramref name="timestamp"/>, whole.</summary>
+    public byte[]? FindBatchByTimestamp(long timestamp, long endOffset)
     {
         if (MaxTimestamp < timestamp) return null;
         var size = Size;
@@ -188,9 +243,15 @@ internal sealed class LogSegment : IDisposable
         Span<byte> header = stackalloc byte[RecordBatch.HeaderSize];
         while (position < size)
         {
-            RandomAccess.Read(_log, header, position);
+            _log.ReadExactly(header, position);
             var h = RecordBatch.ReadHeader(header);
-            if (h.MaxTimestamp >= timestamp) return (h.BaseOffset, h.MaxTimestamp);
+            if (h.BaseOffset >= endOffset) return null;
+            if (h.MaxTimestamp >= timestamp)
+            {
+                var batch = new byte[h.TotalSize];
+                _log.ReadExactly(batch, position);
+                return batch;
+            }
             position += h.TotalSize;
         }
         return null;
@@ -203,25 +264,12 @@ internal sealed class LogSegment : IDisposable
         var header = new byte[RecordBatch.HeaderSize];
         for (long position = 0; position < size;)
         {
-            RandomAccess.Read(_log, header, position);
+            _log.ReadExactly(header, position);
             var batch = new byte[RecordBatch.ReadHeader(header).TotalSize];
-            RandomAccess.Read(_log, batch, position);
+            _log.ReadExactly(batch, position);
             yield return batch;
             position += batch.Length;
         }
-    }
-
-    /// <summary>
-    /// Replaces this segment's log with <paramref name="cleanedPath"/> (written beside it) and
-    /// reopens it with fresh indexes. The caller swaps the returned segment in.
-    /// </summary>
-    public LogSegment ReplaceWith(string cleanedPath, ILogger logger)
-    {
-        Dispose();
-        File.Move(cleanedPath, LogPath(Directory, BaseOffset), overwrite: true);
-        File.Delete(IndexPath(Directory, BaseOffset));
-        File.Delete(TimeIndexPath(Directory, BaseOffset));
-        return Open(Directory, BaseOffset, validate: true, logger);
     }
 
     /// <summary>Every batch header of the segment, in order: rebuilds producer state after a crash.</summary>
@@ -231,29 +279,73 @@ internal sealed class LogSegment : IDisposable
         var header = new byte[RecordBatch.HeaderSize];
         for (long position = 0; position < size;)
         {
-            RandomAccess.Read(_log, header, position);
+            _log.ReadExactly(header, position);
             var h = RecordBatch.ReadHeader(header);
             yield return h;
             position += h.TotalSize;
         }
     }
 
-    /// <summary>fdatasync of the log: what a durable acknowledgement waits for.</summary>
-    public void Flush() => RandomAccess.FlushToDisk(_log);
-
-    public void FlushIndexes() => _index.Flush();
-
-    public void Dispose()
+    /// <summary>fdatasync of what was appended since the last one; nothing when nothing was.</summary>
+    public void Sync()
     {
-        _index.Dispose();
-        _log.Dispose();
+        var size = Size;
+        if (size <= Volatile.Read(ref _syncedSize)) return;
+        _log.Sync();
+        InterlockedMax(ref _syncedSize, size);
     }
 
-    public void Delete()
+    public void SyncIndexes() => _index.Flush();
+
+    /// <summary>Takes a reader's reference; false when the segment was retired and closed meanwhile.</summary>
+    public bool TryAcquire()
     {
-        Dispose();
-        File.Delete(LogPath(Directory, BaseOffset));
-        File.Delete(IndexPath(Directory, BaseOffset));
-        File.Delete(TimeIndexPath(Directory, BaseOffset));
+        while (true)
+        {
+            var references = Volatile.Read(ref _references);
+            if (references == 0) return false;
+            if (Interlocked.CompareExchange(ref _references, references + 1, references) == references) return true;
+        }
+    }
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            _index.Dispose();
+            _log.Dispose();
+        }
+    }
+
+    /// <summary>Drops the partition's reference: the files close when the last reader is done.</summary>
+    public void Retire() => Release();
+
+    /// <summary>Removes the files of a replacement that was not swapped in.</summary>
+    public void DeleteFilesWithSuffix(string suffix)
+    {
+        foreach (var path in new[] { LogPath(Directory, BaseOffset), IndexPath(Directory, BaseOffset), TimeIndexPath(Directory, BaseOffset) })
+        {
+            if (_disk.FileExists(path + suffix)) _disk.DeleteFile(path + suffix);
+        }
+    }
+
+    /// <summary>Removes the segment's files; readers holding it keep reading (unlink semantics) until it is retired and released.</summary>
+    public void DeleteFiles()
+    {
+        foreach (var path in new[] { LogPath(Directory, BaseOffset), IndexPath(Directory, BaseOffset), TimeIndexPath(Directory, BaseOffset) })
+        {
+            if (_disk.FileExists(path)) _disk.DeleteFile(path);
+        }
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var current = Volatile.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current) return;
+            current = seen;
+        }
     }
 }

@@ -1,41 +1,50 @@
 using Shop.Broker.Protocol;
+using Shop.Broker.Storage.Disk;
 
 namespace Shop.Broker.Storage;
 
 /// <summary>
 /// One partition's log: segments of record batches stored verbatim (magic 2), with offsets
-/// assigned by rewriting each batch's base offset. Thread-safe: appends are serialized, reads
-/// run concurrently with them and see only whole batches below the log end offset.
+/// assigned by rewriting each batch's base offset. Appends are serialized; reads run concurrently
+/// and see only whole batches below the high watermark. Under <c>FlushPolicy=always</c> the high
+/// watermark is the fsynced offset: every append schedules a group commit, and a record becomes
+/// visible to consumers once an fsync covers it, so nothing a consumer sees can be taken back by
+/// a power cut. Retention and compaction live in <see cref="LogRetention"/> and <see cref="LogCleaner"/>.
 /// </summary>
-public sealed class PartitionLog : IDisposable
+public sealed class PartitionLog
 {
     private readonly Lock _appendLock = new();
-    private readonly Func<string, string> _config;
-    private readonly BrokerOptions _options;
+    private readonly LogContext _context;
+    private readonly Func<TopicSettings> _settings;
     private readonly GroupCommit _groupCommit;
     private readonly ProducerStateTable _producers = new();
     private readonly ILogger _logger;
     private volatile LogSegment[] _segments;
     private long _logEndOffset;
-    private TaskCompletionSource _dataArrived = NewSignal();
+    private int _directoryDirty;
+    private volatile string? _storageError;
+    private volatile bool _closed;
+    private TaskCompletionSource _dataArrived;
 
-    internal PartitionLog(string topic, int partition, string directory, Func<string, string> config,
-        BrokerOptions options, bool cleanShutdown, ILogger logger)
+    internal PartitionLog(LogContext context, string topic, int partition, string directory, Func<TopicSettings> settings, bool cleanShutdown)
     {
         Topic = topic;
         Partition = partition;
         Directory = directory;
-        _config = config;
-        _options = options;
-        _logger = logger;
-        System.IO.Directory.CreateDirectory(directory);
-        _segments = OpenSegments(directory, cleanShutdown, logger);
+        _context = context;
+        _settings = settings;
+        _logger = context.LoggerFactory.CreateLogger<PartitionLog>();
+        _dataArrived = context.Scheduler.NewCompletionSource();
+        context.Disk.CreateDirectory(directory);
+        _segments = OpenSegments(cleanShutdown);
+        CutBackAfterStorageError();
         _logEndOffset = _segments[^1].NextOffset;
-        if (!(cleanShutdown && _producers.TryLoad(directory)))
+        if (!(cleanShutdown && _producers.TryLoad(context.Disk, directory)))
         {
-            foreach (var header in _segments.SelectMany(s => s.BatchHeaders())) _producers.Record(header);
+            foreach (var header in _segments.SelectMany(s => s.BatchHeaders())) _producers.Record(header, header.MaxTimestamp);
         }
-        _groupCommit = new GroupCommit(() => LogEndOffset, () => _segments[^1].Flush());
+        // Everything opened is durable now: recovery synced what it validated, a clean stop synced the rest.
+        _groupCommit = new GroupCommit(_logEndOffset, () => LogEndOffset, SyncToDisk, _ => Signal(), OnSyncFailed, context.Scheduler);
     }
 
     public string Topic { get; }
@@ -44,29 +53,83 @@ public sealed class PartitionLog : IDisposable
 
     public string Directory { get; }
 
+    internal IDisk Disk => _context.Disk;
+
+    internal TopicSettings Settings => _settings();
+
     /// <summary>The first offset still in the log (moves with retention).</summary>
     public long LogStartOffset => _segments[0].BaseOffset;
 
-    /// <summary>The offset the next record gets; also the high watermark (single node).</summary>
+    /// <summary>The offset the next record gets. Records between the high watermark and here are written but not yet visible.</summary>
     public long LogEndOffset => Volatile.Read(ref _logEndOffset);
+
+    /// <summary>
+    /// What consumers may read up to. <c>always</c>: the fsynced offset. <c>interval</c>: the log end
+    /// offset: consumers may see up to FlushIntervalMs of records that a power cut can take back.
+    /// </summary>
+    public long HighWatermark => _context.Options.FlushPolicy == FlushPolicy.Always ? Math.Min(_groupCommit.FlushedUpTo, LogEndOffset) : LogEndOffset;
+
+    /// <summary>Why the partition takes no writes (a failed fsync or write), or null.</summary>
+    public string? StorageError => _storageError;
 
     /// <summary>Total bytes of the partition's segments.</summary>
     public long SizeBytes => _segments.Sum(s => s.Size);
 
     public int SegmentCount => _segments.Length;
 
-    private static LogSegment[] OpenSegments(string directory, bool cleanShutdown, ILogger logger)
+    internal LogSegment[] Segments => _segments;
+
+    internal int ProducerCount { get { lock (_appendLock) return _producers.Count; } }
+
+    internal long MaxProducerId { get { lock (_appendLock) return _producers.MaxProducerId; } }
+
+    private LogSegment[] OpenSegments(bool cleanShutdown)
     {
-        var baseOffsets = System.IO.Directory.EnumerateFiles(directory, "*.log")
-            .Select(path => long.TryParse(Path.GetFileNameWithoutExtension(path), out var o) ? o : -1)
+        var disk = _context.Disk;
+        var names = disk.FileNames(Directory);
+        // Leftovers of a compaction or an atomic write cut short: their originals are still in place.
+        foreach (var leftover in names.Where(n => n.EndsWith(".cleaned", StringComparison.Ordinal) || n.EndsWith(".tmp", StringComparison.Ordinal)))
+            disk.DeleteFile(Path.Combine(Directory, leftover));
+        var baseOffsets = names
+            .Where(n => n.EndsWith(".log", StringComparison.Ordinal))
+            .Select(n => long.TryParse(Path.GetFileNameWithoutExtension(n), out var o) ? o : -1)
             .Where(o => o >= 0)
             .Order()
             .ToList();
-        if (baseOffsets.Count == 0) return [LogSegment.Create(directory, 0)];
-        // After a clean shutdown only the active segment is checked batch by batch; after a crash, all are.
-        return baseOffsets
-            .Select((o, i) => LogSegment.Open(directory, o, validate: !cleanShutdown || i == baseOffsets.Count - 1, logger))
-            .ToArray();
+        if (baseOffsets.Count == 0)
+        {
+            var first = LogSegment.Create(disk, Directory, 0, _context.Now);
+            disk.SyncDirectory(Directory);
+            return [first];
+        }
+        var segments = new List<LogSegment>();
+        for (var i = 0; i < baseOffsets.Count; i++)
+        {
+            // After a clean shutdown only the active segment is checked batch by batch; after a crash, all are.
+            var segment = LogSegment.Open(disk, Directory, baseOffsets[i], validate: !cleanShutdown || i == baseOffsets.Count - 1, _context.Now, _logger);
+            segments.Add(segment);
+            if (segment.WasTruncated && i < baseOffsets.Count - 1)
+            {
+                // A torn segment was never wholly fsynced, so no flush covered anything after it:
+                // later segments hold only unacknowledged, unseen records. Dropping them keeps offsets contiguous.
+                foreach (var later in baseOffsets.Skip(i + 1))
+                {
+                    _logger.LogWarning("Recovered {Topic}-{Partition}: deleting segment {Segment}, which follows a torn one", Topic, Partition, LogSegment.FileStem(later));
+                    DeleteSegmentFiles(later);
+                }
+                break;
+            }
+        }
+        disk.SyncDirectory(Directory);
+        return [.. segments];
+    }
+
+    private void DeleteSegmentFiles(long baseOffset)
+    {
+        foreach (var path in new[] { LogSegment.LogPath(Directory, baseOffset), LogSegment.IndexPath(Directory, baseOffset), LogSegment.TimeIndexPath(Directory, baseOffset) })
+        {
+            if (_context.Disk.FileExists(path)) _context.Disk.DeleteFile(path);
+        }
     }
 
     /// <summary>
@@ -79,16 +142,17 @@ public sealed class PartitionLog : IDisposable
     {
         var batches = recordSet.ToArray(); // owned copy: base offsets are rewritten in place
         var headers = RecordBatch.ValidateRecordSet(batches);
-        var maxMessageBytes = long.Parse(_config(TopicConfig.MaxMessageBytes));
+        var settings = _settings();
         foreach (var h in headers)
         {
-            if (h.TotalSize > maxMessageBytes)
-                throw new RecordTooLargeException($"batch of {h.TotalSize} bytes exceeds max.message.bytes {maxMessageBytes} of topic {Topic}");
+            if (h.TotalSize > settings.MaxMessageBytes)
+                throw new RecordTooLargeException($"batch of {h.TotalSize} bytes exceeds max.message.bytes {settings.MaxMessageBytes} of topic {Topic}");
         }
 
         long baseOffset, nextOffset;
         lock (_appendLock)
         {
+            ThrowIfUnwritable();
             // A retried batch of an idempotent producer is acknowledged with its first offsets.
             if (_producers.Check(headers[0]) is { } duplicate)
             {
@@ -109,64 +173,193 @@ public sealed class PartitionLog : IDisposable
                     nextOffset = headers[i].LastOffset + 1;
                     position += headers[i].TotalSize;
                 }
-                var active = RollIfNeeded(batches.Length, baseOffset);
-                active.Append(batches, headers);
-                foreach (var header in headers) _producers.Record(header);
+                try
+                {
+                    var active = RollIfNeeded(settings, batches.Length, baseOffset);
+                    active.Append(batches, headers);
+                }
+                catch (IOException ex)
+                {
+                    // What reached the file is unknown: stop writing rather than guess.
+                    OnWriteFailed(ex);
+                    throw new KafkaStorageException($"write to {Topic}-{Partition} failed: {ex.Message}", ex);
+                }
+                var now = _context.NowMs;
+                foreach (var header in headers) _producers.Record(header, now);
                 Volatile.Write(ref _logEndOffset, nextOffset);
             }
         }
-        Interlocked.Exchange(ref _dataArrived, NewSignal()).TrySetResult();
 
-        if (durable && _options.FlushPolicy == FlushPolicy.Always)
+        if (_context.Options.FlushPolicy == FlushPolicy.Interval)
         {
-            await _groupCommit.WaitFlushedAsync(nextOffset).AsTask().WaitAsync(cancellationToken);
+            Signal();
+            return new AppendResult(baseOffset, nextOffset - 1);
         }
+        // Every append, whatever its acks, is followed by a group commit: that is what makes it visible.
+        if (!durable)
+        {
+            _groupCommit.Request();
+            return new AppendResult(baseOffset, nextOffset - 1);
+        }
+        await _groupCommit.WaitFlushedAsync(nextOffset).WaitAsync(cancellationToken);
         return new AppendResult(baseOffset, nextOffset - 1);
     }
 
+    private void ThrowIfUnwritable()
+    {
+        if (_closed) throw new PartitionClosedException($"{Topic}-{Partition} is deleted or closed");
+        if (_storageError is { } error) throw new KafkaStorageException($"{Topic}-{Partition} is read-only: {error}");
+    }
+
     /// <summary>Starts a new segment when the active one would grow past segment.bytes or is older than segment.ms.</summary>
-    private LogSegment RollIfNeeded(int incomingBytes, long nextOffset)
+    private LogSegment RollIfNeeded(TopicSettings settings, int incomingBytes, long nextOffset)
     {
         var active = _segments[^1];
         if (active.Size == 0) return active;
-        var tooBig = active.Size + incomingBytes > long.Parse(_config(TopicConfig.SegmentBytes));
-        var tooOld = DateTime.UtcNow - active.CreatedAt > TimeSpan.FromMilliseconds(long.Parse(_config(TopicConfig.SegmentMs)));
+        var tooBig = active.Size + incomingBytes > settings.SegmentBytes;
+        var tooOld = _context.Now - active.CreatedAt > TimeSpan.FromMilliseconds(settings.SegmentMs);
         if (!tooBig && !tooOld) return active;
-        // The old segment is made durable now, so group commit only ever needs to flush the active one.
-        active.Flush();
-        active.FlushIndexes();
-        var next = LogSegment.Create(Directory, nextOffset);
+        // No fsync here, under the lock: the next group commit syncs the old segment's tail, the new
+        // file and the directory entry before it moves the high watermark past them.
+        var next = LogSegment.Create(_context.Disk, Directory, nextOffset, _context.Now);
+        Volatile.Write(ref _directoryDirty, 1);
         _segments = [.. _segments, next];
         return next;
     }
 
-    /// <summary>
-    /// Reads whole batches starting with the one containing <paramref name="offset"/>, up to about
-    /// <paramref name="maxBytes"/> (at least one whole batch when any exists, as Kafka does).
-    /// Empty when <paramref name="offset"/> == LogEndOffset. Throws <see cref="OffsetOutOfRangeException"/>
-    /// outside [LogStartOffset, LogEndOffset].
-    /// </summary>
-    public ReadOnlyMemory<byte> Read(long offset, int maxBytes)
+    /// <summary>The group commit's sync: every segment's unsynced tail, then the directory if a segment was created.</summary>
+    private void SyncToDisk()
     {
-        var end = LogEndOffset;
-        var segments = _segments;
-        if (offset < segments[0].BaseOffset || offset > end)
-            throw new OffsetOutOfRangeException($"offset {offset} is outside [{segments[0].BaseOffset}, {end}] of {Topic}-{Partition}");
-        if (offset == end) return ReadOnlyMemory<byte>.Empty;
-        try
+        foreach (var segment in _segments)
         {
-            for (var i = FindSegment(segments, offset); i < segments.Length; i++)
+            if (!segment.TryAcquire()) continue; // retired meanwhile: nothing of it is needed
+            try
             {
-                var bytes = segments[i].Read(Math.Max(offset, segments[i].BaseOffset), maxBytes, end);
-                if (bytes.Length > 0) return bytes;
+                segment.Sync();
+            }
+            finally
+            {
+                segment.Release();
             }
         }
-        catch (ObjectDisposedException) when (_segments != segments)
+        if (Interlocked.Exchange(ref _directoryDirty, 0) == 1) _context.Disk.SyncDirectory(Directory);
+    }
+
+    private void OnSyncFailed(Exception ex)
+    {
+        if (_storageError is not null) return;
+        _storageError = $"fsync failed ({ex.Message}); restart the broker to re-validate the partition";
+        _logger.LogError(ex, "fsync of {Topic}-{Partition} failed: the partition is read-only until the broker restarts and re-validates it; consumers keep reading up to offset {HighWatermark}",
+            Topic, Partition, HighWatermark);
+        RecordStorageError();
+    }
+
+    private void OnWriteFailed(Exception ex)
+    {
+        if (_storageError is not null) return;
+        _storageError = $"write failed ({ex.Message}); restart the broker to re-validate the partition";
+        _logger.LogError(ex, "Write to {Topic}-{Partition} failed: the partition is read-only until the broker restarts and re-validates it", Topic, Partition);
+        RecordStorageError();
+    }
+
+    private const string StorageErrorFileName = "storage-error.json";
+
+    private sealed record StorageErrorRecord(long DurableUpTo, string Error);
+
+    /// <summary>
+    /// After a failed fsync the page cache may still show bytes that will never reach the disk (the
+    /// kernel marks them clean), and a restarted broker would read them as whole, valid batches. So
+    /// the partition writes down the last offset known durable, and the next start cuts the log back
+    /// to it. Nothing beyond it was acknowledged with acks=all or shown to a consumer.
+    /// </summary>
+    private void RecordStorageError()
+    {
+        try
         {
-            // Compaction or retention swapped segments while this read ran: read the new ones.
-            return Read(offset, maxBytes);
+            _context.Disk.WriteAtomically(Path.Combine(Directory, StorageErrorFileName),
+                System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new StorageErrorRecord(_groupCommit?.FlushedUpTo ?? LogStartOffset, _storageError ?? "")));
         }
-        return ReadOnlyMemory<byte>.Empty;
+        catch (IOException ex)
+        {
+            _logger.LogCritical(ex, "{Topic}-{Partition}: cannot record the storage error either; after a restart, records past offset {Offset} may be served although they are not durable",
+                Topic, Partition, _groupCommit?.FlushedUpTo);
+        }
+    }
+
+    private void CutBackAfterStorageError()
+    {
+        var path = Path.Combine(Directory, StorageErrorFileName);
+        if (!_context.Disk.FileExists(path)) return;
+        var record = System.Text.Json.JsonSerializer.Deserialize<StorageErrorRecord>(_context.Disk.ReadAllBytes(path))
+            ?? throw new InvalidDataException($"{path} holds null");
+        var cut = _segments[^1].NextOffset - record.DurableUpTo;
+        if (cut > 0)
+        {
+            _logger.LogWarning("{Topic}-{Partition} had a storage error ({Error}): cutting the log back to offset {Offset}, the last known durable ({Records} offsets of unknown durability dropped)",
+                Topic, Partition, record.Error, record.DurableUpTo, cut);
+            TruncateTo(record.DurableUpTo);
+        }
+        _context.Disk.DeleteFile(path);
+        _context.Disk.SyncDirectory(Directory);
+    }
+
+    /// <summary>Drops every batch at or after <paramref name="offset"/> (start-up only, before anyone reads).</summary>
+    private void TruncateTo(long offset)
+    {
+        var kept = _segments.TakeWhile((s, i) => i == 0 || s.BaseOffset < offset).ToList();
+        foreach (var dropped in _segments.Skip(kept.Count))
+        {
+            dropped.Retire();
+            dropped.DeleteFiles();
+        }
+        var last = kept[^1];
+        kept[^1] = last.TruncateTo(offset, _context.Now, _logger);
+        _segments = [.. kept];
+    }
+
+    /// <summary>
+    /// Reads whole batches below the high watermark, starting with the one containing
+    /// <paramref name="offset"/>, up to about <paramref name="maxBytes"/>; with
+    /// <paramref name="minOneBatch"/> the first batch even when it is larger (Kafka does this for the
+    /// first partition of a fetch only). Empty at or past the high watermark. Throws
+    /// <see cref="OffsetOutOfRangeException"/> outside [LogStartOffset, LogEndOffset].
+    /// </summary>
+    public FetchedRecords Read(long offset, int maxBytes, bool minOneBatch = true)
+    {
+        while (true)
+        {
+            ObjectDisposedException.ThrowIf(_closed, this);
+            var segments = _segments;
+            var highWatermark = HighWatermark;
+            var end = LogEndOffset;
+            var start = segments[0].BaseOffset;
+            if (offset < start || offset > end)
+                throw new OffsetOutOfRangeException($"offset {offset} is outside [{start}, {end}] of {Topic}-{Partition}");
+            if (offset >= highWatermark) return new FetchedRecords(ReadOnlyMemory<byte>.Empty, highWatermark, start);
+            if (ReadSegments(segments, offset, maxBytes, highWatermark, minOneBatch) is { } records)
+                return new FetchedRecords(records, highWatermark, start);
+            // A segment was retired (compaction, retention) while this read ran: read the new list.
+        }
+    }
+
+    private static byte[]? ReadSegments(LogSegment[] segments, long offset, int maxBytes, long endOffset, bool minOneBatch)
+    {
+        for (var i = FindSegment(segments, offset); i < segments.Length; i++)
+        {
+            var segment = segments[i];
+            if (segment.BaseOffset >= endOffset) break;
+            if (!segment.TryAcquire()) return null;
+            try
+            {
+                var bytes = segment.Read(Math.Max(offset, segment.BaseOffset), maxBytes, endOffset, minOneBatch);
+                if (bytes.Length > 0) return bytes;
+            }
+            finally
+            {
+                segment.Release();
+            }
+        }
+        return [];
     }
 
     private static int FindSegment(LogSegment[] segments, long offset)
@@ -180,142 +373,140 @@ public sealed class PartitionLog : IDisposable
         return found;
     }
 
-    /// <summary>The first offset whose batch has a timestamp ≥ <paramref name="timestamp"/>, with that timestamp; null if none.</summary>
+    /// <summary>
+    /// The first record below the high watermark whose timestamp is ≥ <paramref name="timestamp"/>,
+    /// with that timestamp; null if none. Inside a batch, the record, not the batch's first offset.
+    /// </summary>
     public (long Offset, long Timestamp)? FindOffsetByTimestamp(long timestamp)
     {
-        foreach (var segment in _segments)
+        while (true)
         {
-            if (segment.FindByTimestamp(timestamp) is { } found) return found;
+            var segments = _segments;
+            var highWatermark = HighWatermark;
+            var retired = false;
+            foreach (var segment in segments)
+            {
+                if (segment.BaseOffset >= highWatermark) break;
+                if (!segment.TryAcquire()) { retired = true; break; }
+                byte[]? batch;
+                try
+                {
+                    batch = segment.FindBatchByTimestamp(timestamp, highWatermark);
+                }
+                finally
+                {
+                    segment.Release();
+                }
+                if (batch is not null) return RecordBatch.FirstRecordAtOrAfter(batch, timestamp);
+            }
+            if (!retired) return null;
         }
-        return null;
     }
 
-    /// <summary>Completes when LogEndOffset &gt; <paramref name="offset"/> (or at once if already so): wakes long-poll fetches.</summary>
+    /// <summary>
+    /// Completes when the high watermark is past <paramref name="offset"/> (at once if already so).
+    /// The caller passes the offset it read up to, so a record made visible between its read and
+    /// this call wakes it at once.
+    /// </summary>
     public async Task WaitForDataAsync(long offset, CancellationToken cancellationToken)
     {
         while (true)
         {
             var signal = Volatile.Read(ref _dataArrived);
-            if (LogEndOffset > offset) return;
+            if (HighWatermark > offset || _closed) return;
             await signal.Task.WaitAsync(cancellationToken);
         }
     }
 
+    private void Signal() => Interlocked.Exchange(ref _dataArrived, _context.Scheduler.NewCompletionSource()).TrySetResult();
+
     /// <summary>
-    /// Deletes whole old segments, never the active one: those whose newest record is older than
-    /// retention.ms, and the oldest while the partition is larger than retention.bytes without them.
-    /// The log start offset moves to the first remaining segment. Returns the number deleted.
+    /// Replaces segments under the append lock: <paramref name="change"/> gets the current list and
+    /// returns the new one, or null to leave it. Segments no longer listed are retired (closed once
+    /// their readers finish); their files are the caller's business.
     /// </summary>
-    public int ApplyRetention(DateTimeOffset now)
+    internal bool ReplaceSegments(Func<LogSegment[], LogSegment[]?> change)
     {
-        if (!_config(TopicConfig.CleanupPolicy).Contains("delete", StringComparison.Ordinal)) return 0;
-        var retentionMs = long.Parse(_config(TopicConfig.RetentionMs));
-        var retentionBytes = long.Parse(_config(TopicConfig.RetentionBytes));
         lock (_appendLock)
         {
-            var segments = _segments;
-            var size = segments.Sum(s => s.Size);
-            var expired = 0;
-            while (expired < segments.Length - 1)
-            {
-                var oldest = segments[expired];
-                var tooOld = retentionMs >= 0 && oldest.MaxTimestamp < now.ToUnixTimeMilliseconds() - retentionMs;
-                var tooBig = retentionBytes >= 0 && size - oldest.Size >= retentionBytes;
-                if (!tooOld && !tooBig) break;
-                size -= oldest.Size;
-                expired++;
-            }
-            if (expired == 0) return 0;
-            _segments = segments[expired..];
-            // Readers holding the old array may still be reading these: they get out-of-range and retry.
-            foreach (var segment in segments[..expired]) segment.Delete();
-            return expired;
+            if (_closed) return false;
+            var current = _segments;
+            var updated = change(current);
+            if (updated is null) return false;
+            _segments = updated;
+            foreach (var gone in current.Except(updated)) gone.Retire();
+            return true;
         }
     }
 
-    /// <summary>
-    /// Compaction (cleanup.policy=compact): in every segment but the active one, keeps only the
-    /// last record of each key in the whole log. Offsets do not change (gaps appear). Compressed
-    /// batches are kept whole: rewriting them would mean recompressing. Tombstones are kept.
-    /// Returns the number of records removed.
-    /// </summary>
-    public int Compact()
+    /// <summary>Forgets idle idempotent producers (producer.id.expiration.ms).</summary>
+    internal int ExpireProducers(long expirationMs)
     {
-        if (!_config(TopicConfig.CleanupPolicy).Contains("compact", StringComparison.Ordinal)) return 0;
-        var segments = _segments;
-        if (segments.Length < 2) return 0;
-
-        var latest = new Dictionary<string, long>();
-        foreach (var batch in segments.SelectMany(s => s.Batches()))
-        {
-            var header = RecordBatch.ReadHeader(batch);
-            if (header.Codec != 0 || header.IsControl) continue;
-            foreach (var record in RecordBatch.Records(batch))
-            {
-                if (record.Key is not null) latest[Convert.ToBase64String(record.Key)] = header.BaseOffset + record.OffsetDelta;
-            }
-        }
-
-        var removed = 0;
-        foreach (var segment in segments[..^1])
-        {
-            var cleaned = Path.Combine(Directory, LogSegment.FileStem(segment.BaseOffset) + ".log.cleaned");
-            var removedHere = 0;
-            using (var output = new FileStream(cleaned, FileMode.Create, FileAccess.Write))
-            {
-                foreach (var batch in segment.Batches())
-                {
-                    var header = RecordBatch.ReadHeader(batch);
-                    if (header.Codec != 0 || header.IsControl) { output.Write(batch); continue; }
-                    var records = RecordBatch.Records(batch);
-                    var kept = records.Where(r => r.Key is null || latest[Convert.ToBase64String(r.Key)] == header.BaseOffset + r.OffsetDelta).ToList();
-                    removedHere += records.Count - kept.Count;
-                    if (kept.Count == records.Count) output.Write(batch);
-                    else if (kept.Count > 0) output.Write(RecordBatch.WithRecords(batch, kept));
-                }
-                output.Flush(flushToDisk: true);
-            }
-            if (removedHere == 0) { File.Delete(cleaned); continue; }
-            lock (_appendLock)
-            {
-                var current = _segments;
-                var index = Array.IndexOf(current, segment);
-                if (index < 0) { File.Delete(cleaned); continue; } // deleted by retention meanwhile
-                var replacement = segment.ReplaceWith(cleaned, _logger);
-                var updated = (LogSegment[])current.Clone();
-                updated[index] = replacement;
-                _segments = updated;
-            }
-            removed += removedHere;
-        }
-        return removed;
+        lock (_appendLock) return _producers.Expire(_context.NowMs, expirationMs);
     }
 
     /// <summary>Makes everything appended so far durable (interval flush policy, shutdown).</summary>
-    public void Flush() => _groupCommit.FlushNow();
-
-    internal void DeleteFiles()
+    public void Flush()
     {
-        foreach (var segment in _segments) segment.Delete();
-        System.IO.Directory.Delete(Directory, recursive: true);
+        if (_storageError is not null || _closed) return;
+        _groupCommit.FlushNow();
+        if (_context.Options.FlushPolicy == FlushPolicy.Interval) Signal();
     }
 
-    public void Dispose()
+    /// <summary>Stops writes and deletes the partition's files (DeleteTopics). Readers holding segments finish first.</summary>
+    internal void Delete()
     {
         lock (_appendLock)
         {
-            var active = _segments[^1];
-            active.Flush();
-            active.FlushIndexes();
-            foreach (var segment in _segments) segment.Dispose();
-            _producers.Save(Directory);
+            if (_closed) return;
+            _closed = true;
+            foreach (var segment in _segments)
+            {
+                segment.DeleteFiles();
+                segment.Retire();
+            }
+            foreach (var name in _context.Disk.FileNames(Directory)) _context.Disk.DeleteFile(Path.Combine(Directory, name));
+            _context.Disk.DeleteDirectory(Directory);
         }
+        Signal();
     }
 
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Clean stop: syncs and closes every segment and saves the producer state.</summary>
+    internal void Close()
+    {
+        lock (_appendLock)
+        {
+            if (_closed) return;
+            if (_storageError is null)
+            {
+                try
+                {
+                    SyncToDisk();
+                    foreach (var segment in _segments) segment.SyncIndexes();
+                    _producers.Save(_context.Disk, Directory);
+                }
+                catch (IOException ex)
+                {
+                    OnSyncFailed(ex); // no clean-shutdown marker then: the next start checks everything
+                }
+            }
+            _closed = true;
+            foreach (var segment in _segments) segment.Retire();
+        }
+        Signal();
+    }
+
+    /// <summary>Forgets the partition without touching its files: a simulated process crash.</summary>
+    internal void Abandon() => _closed = true;
 }
 
 /// <param name="BaseOffset">Offset given to the first record of the set.</param>
 /// <param name="LastOffset">Offset of the last record of the set.</param>
 /// <param name="LogAppendTime">-1: CreateTime topics report no append time.</param>
 public readonly record struct AppendResult(long BaseOffset, long LastOffset, long LogAppendTime = -1);
+
+/// <summary>Batches read for a fetch, with the high watermark and log start offset they were read against.</summary>
+public readonly record struct FetchedRecords(ReadOnlyMemory<byte> Records, long HighWatermark, long LogStartOffset);
+
+/// <summary>The partition was deleted (or the broker is stopping) while a request used it: Kafka's UNKNOWN_TOPIC_OR_PARTITION.</summary>
+public sealed class PartitionClosedException(string message) : Exception(message);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Shop.Broker.Protocol;
+using Shop.Broker.Storage.Disk;
 
 namespace Shop.Broker.Storage;
 
@@ -14,6 +15,8 @@ public sealed class InvalidProducerEpochException(string message) : Exception(me
 /// (first and last sequence, offsets), as Kafka keeps. A retried batch that matches one of them
 /// is a duplicate: acknowledged with its original offset, not written again. Rebuilt from the
 /// batch headers in the log after a crash; saved as <c>producer-state.json</c> on a clean stop.
+/// A producer idle longer than <c>producer.id.expiration.ms</c> is forgotten, as in Kafka, so the
+/// table does not grow with every producer that ever wrote.
 /// </summary>
 internal sealed class ProducerStateTable
 {
@@ -27,6 +30,9 @@ internal sealed class ProducerStateTable
         public short Epoch { get; set; }
 
         public List<BatchRecord> Batches { get; set; } = [];
+
+        /// <summary>When it last wrote (ms since the epoch): the batch's timestamp when rebuilt from the log.</summary>
+        public long LastWriteMs { get; set; }
     }
 
     private Dictionary<long, ProducerEntry> _producers = [];
@@ -58,8 +64,8 @@ internal sealed class ProducerStateTable
         return null;
     }
 
-    /// <summary>Records a batch that was written (with its assigned offsets).</summary>
-    public void Record(RecordBatchHeader batch)
+    /// <summary>Records a batch that was written (with its assigned offsets) at <paramref name="nowMs"/>.</summary>
+    public void Record(RecordBatchHeader batch, long nowMs)
     {
         if (batch.ProducerId < 0) return;
         if (!_producers.TryGetValue(batch.ProducerId, out var entry) || batch.ProducerEpoch != entry.Epoch)
@@ -69,23 +75,39 @@ internal sealed class ProducerStateTable
         }
         entry.Batches.Add(new BatchRecord(batch.BaseSequence, LastSequence(batch), batch.BaseOffset, batch.LastOffset));
         if (entry.Batches.Count > RememberedBatches) entry.Batches.RemoveAt(0);
+        entry.LastWriteMs = Math.Max(entry.LastWriteMs, nowMs);
     }
+
+    /// <summary>Forgets producers that have not written for <paramref name="expirationMs"/>. Returns how many.</summary>
+    public int Expire(long nowMs, long expirationMs)
+    {
+        var idle = _producers.Where(p => nowMs - p.Value.LastWriteMs > expirationMs).Select(p => p.Key).ToList();
+        foreach (var producerId in idle) _producers.Remove(producerId);
+        return idle.Count;
+    }
+
+    /// <summary>The highest producer id seen, or -1: new ids must start above it.</summary>
+    public long MaxProducerId => _producers.Count == 0 ? -1 : _producers.Keys.Max();
 
     private static int LastSequence(RecordBatchHeader batch) => (int)((batch.BaseSequence + (long)batch.LastOffsetDelta) % ((long)int.MaxValue + 1));
 
     private static int NextSequence(int sequence) => sequence == int.MaxValue ? 0 : sequence + 1;
 
-    public void Save(string directory) =>
-        File.WriteAllText(Path.Combine(directory, FileName), JsonSerializer.Serialize(_producers));
+    public void Save(IDisk disk, string directory) =>
+        disk.WriteAtomically(Path.Combine(directory, FileName), JsonSerializer.SerializeToUtf8Bytes(_producers));
 
-    /// <summary>Loads the clean-stop snapshot, and deletes it: after a later crash it would be stale.</summary>
-    public bool TryLoad(string directory)
+    /// <summary>
+    /// Loads the clean-stop snapshot, and deletes it: after a later crash it would be stale. (Its
+    /// deletion need not be durable: a snapshot is only trusted beside the clean-shutdown marker,
+    /// whose removal on start is.)
+    /// </summary>
+    public bool TryLoad(IDisk disk, string directory)
     {
         var path = Path.Combine(directory, FileName);
-        if (!File.Exists(path)) return false;
+        if (!disk.FileExists(path)) return false;
         try
         {
-            _producers = JsonSerializer.Deserialize<Dictionary<long, ProducerEntry>>(File.ReadAllText(path)) ?? [];
+            _producers = JsonSerializer.Deserialize<Dictionary<long, ProducerEntry>>(disk.ReadAllBytes(path)) ?? [];
             return true;
         }
         catch (JsonException)
@@ -94,7 +116,7 @@ internal sealed class ProducerStateTable
         }
         finally
         {
-            File.Delete(path);
+            disk.DeleteFile(path);
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Shop.Broker.Storage.Disk;
 
 namespace Shop.Broker.Storage;
 
@@ -16,12 +17,12 @@ internal sealed class SegmentIndex : IDisposable
 
     private readonly List<(int RelativeOffset, int Position)> _offsets = [];
     private readonly List<(long Timestamp, int RelativeOffset)> _times = [];
-    private readonly FileStream _offsetFile;
-    private readonly FileStream _timeFile;
+    private readonly IDiskFile _offsetFile;
+    private readonly IDiskFile _timeFile;
     private long _lastIndexedPosition = -IndexIntervalBytes;
     private long _maxTimestampIndexed = long.MinValue;
 
-    private SegmentIndex(FileStream offsetFile, FileStream timeFile)
+    private SegmentIndex(IDiskFile offsetFile, IDiskFile timeFile)
     {
         _offsetFile = offsetFile;
         _timeFile = timeFile;
@@ -30,20 +31,17 @@ internal sealed class SegmentIndex : IDisposable
     public int EntryCount { get { lock (_offsets) return _offsets.Count; } }
 
     /// <summary>Opens the files empty, to be filled by <see cref="MaybeAdd"/> (new segment or rebuild).</summary>
-    public static SegmentIndex CreateEmpty(string offsetPath, string timePath) =>
-        new(new FileStream(offsetPath, FileMode.Create, FileAccess.ReadWrite, FileShare.Read),
-            new FileStream(timePath, FileMode.Create, FileAccess.ReadWrite, FileShare.Read));
+    public static SegmentIndex CreateEmpty(IDisk disk, string offsetPath, string timePath) =>
+        new(disk.Open(offsetPath, FileMode.Create), disk.Open(timePath, FileMode.Create));
 
     /// <summary>Loads existing files; null when they are missing or not consistent with a log of <paramref name="logSize"/> bytes.</summary>
-    public static SegmentIndex? TryLoad(string offsetPath, string timePath, long logSize)
+    public static SegmentIndex? TryLoad(IDisk disk, string offsetPath, string timePath, long logSize)
     {
-        if (!File.Exists(offsetPath) || !File.Exists(timePath)) return null;
-        var offsetBytes = File.ReadAllBytes(offsetPath);
-        var timeBytes = File.ReadAllBytes(timePath);
+        if (!disk.FileExists(offsetPath) || !disk.FileExists(timePath)) return null;
+        var offsetBytes = disk.ReadAllBytes(offsetPath);
+        var timeBytes = disk.ReadAllBytes(timePath);
         if (offsetBytes.Length % OffsetEntrySize != 0 || timeBytes.Length % TimeEntrySize != 0) return null;
-        var index = new SegmentIndex(
-            new FileStream(offsetPath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read),
-            new FileStream(timePath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read));
+        var index = new SegmentIndex(disk.Open(offsetPath, FileMode.Open), disk.Open(timePath, FileMode.Open));
         int lastRelative = -1, lastPosition = -1;
         for (var i = 0; i < offsetBytes.Length; i += OffsetEntrySize)
         {
@@ -61,8 +59,6 @@ internal sealed class SegmentIndex : IDisposable
             index._maxTimestampIndexed = Math.Max(index._maxTimestampIndexed, timestamp);
         }
         if (lastPosition >= 0) index._lastIndexedPosition = lastPosition;
-        index._offsetFile.Seek(0, SeekOrigin.End);
-        index._timeFile.Seek(0, SeekOrigin.End);
         return index;
     }
 
@@ -77,14 +73,14 @@ internal sealed class SegmentIndex : IDisposable
         }
         BinaryPrimitives.WriteInt32BigEndian(entry, relativeOffset);
         BinaryPrimitives.WriteInt32BigEndian(entry[4..], (int)position);
-        _offsetFile.Write(entry[..OffsetEntrySize]);
+        _offsetFile.Write(entry[..OffsetEntrySize], (long)(_offsets.Count - 1) * OffsetEntrySize);
         _lastIndexedPosition = position;
         if (maxTimestamp > _maxTimestampIndexed)
         {
             lock (_offsets) _times.Add((maxTimestamp, relativeOffset));
             BinaryPrimitives.WriteInt64BigEndian(entry, maxTimestamp);
             BinaryPrimitives.WriteInt32BigEndian(entry[8..], relativeOffset);
-            _timeFile.Write(entry);
+            _timeFile.Write(entry, (long)(_times.Count - 1) * TimeEntrySize);
             _maxTimestampIndexed = maxTimestamp;
         }
     }
@@ -122,8 +118,8 @@ internal sealed class SegmentIndex : IDisposable
 
     public void Flush()
     {
-        _offsetFile.Flush(flushToDisk: true);
-        _timeFile.Flush(flushToDisk: true);
+        _offsetFile.Sync();
+        _timeFile.Sync();
     }
 
     public void Dispose()

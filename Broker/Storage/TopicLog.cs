@@ -1,24 +1,29 @@
 using System.Text.Json;
+using Shop.Broker.Storage.Disk;
 
 namespace Shop.Broker.Storage;
 
 /// <summary>
 /// One topic: its partitions and its configs (Kafka names: retention.ms, segment.bytes, cleanup.policy, ...).
-/// The topic's id and configs are kept in <c>&lt;topic&gt;-0/topic.json</c>, beside partition 0's segments.
+/// The topic's id and configs are kept in <c>&lt;topic&gt;-0/topic.json</c>, beside partition 0's
+/// segments, written atomically; that file is the topic's existence: a topic is created when it is
+/// durable and deleted when it durably says so.
 /// </summary>
-public sealed class TopicLog : IDisposable
+public sealed class TopicLog
 {
     public const string MetadataFileName = "topic.json";
 
-    private readonly BrokerOptions _options;
-    private readonly Dictionary<string, string> _configs;
+    private readonly LogContext _context;
+    private Dictionary<string, string> _configs;
+    private TopicSettings _settings;
 
-    private TopicLog(string name, Guid topicId, Dictionary<string, string> configs, BrokerOptions options)
+    private TopicLog(LogContext context, string name, Guid topicId, Dictionary<string, string> configs)
     {
+        _context = context;
         Name = name;
         TopicId = topicId;
         _configs = configs;
-        _options = options;
+        _settings = TopicSettings.From(EffectiveConfig);
         Partitions = [];
     }
 
@@ -32,60 +37,113 @@ public sealed class TopicLog : IDisposable
     /// <summary>Configs set on the topic (not the broker defaults).</summary>
     public IReadOnlyDictionary<string, string> Configs => _configs;
 
+    /// <summary>The configs in force, parsed.</summary>
+    public TopicSettings Settings => _settings;
+
     /// <summary>The value in force: the topic's own, else the default.</summary>
-    public string EffectiveConfig(string name) => _configs.TryGetValue(name, out var v) ? v : TopicConfig.Default(name, _options);
+    public string EffectiveConfig(string name) => _configs.TryGetValue(name, out var v) ? v : TopicConfig.Default(name, _context.Options);
 
     /// <summary>Every config with its effective value and whether it is the default, for DescribeConfigs.</summary>
     public IReadOnlyList<TopicConfigEntry> DescribeConfigs() =>
         TopicConfig.Names.Select(n => new TopicConfigEntry(n, EffectiveConfig(n), !_configs.ContainsKey(n))).ToList();
 
-    private sealed record Metadata(Guid TopicId, Dictionary<string, string> Configs);
+    internal sealed record Metadata(Guid TopicId, Dictionary<string, string>? Configs, int? PartitionCount = null, bool Deleted = false);
 
     internal static string PartitionDirectory(string dataDir, string topic, int partition) => Path.Combine(dataDir, $"{topic}-{partition}");
 
-    internal static TopicLog Create(string dataDir, string name, int partitions, Dictionary<string, string> configs, BrokerOptions options, ILogger logger)
+    internal static string MetadataPath(string dataDir, string topic) => Path.Combine(PartitionDirectory(dataDir, topic, 0), MetadataFileName);
+
+    /// <summary>
+    /// Creates the partition folders, makes them durable, then writes topic.json atomically: a power
+    /// cut before that leaves empty folders that the next start removes; after it, the whole topic.
+    /// </summary>
+    internal static TopicLog Create(LogContext context, string name, int partitions, Dictionary<string, string> configs)
     {
-        var topic = new TopicLog(name, Guid.NewGuid(), configs, options);
-        var first = PartitionDirectory(dataDir, name, 0);
-        Directory.CreateDirectory(first);
-        File.WriteAllText(Path.Combine(first, MetadataFileName), JsonSerializer.Serialize(new Metadata(topic.TopicId, configs)));
-        topic.OpenPartitions(dataDir, partitions, cleanShutdown: true, logger);
+        var dataDir = context.Options.DataDir;
+        var topic = new TopicLog(context, name, Guid.NewGuid(), configs);
+        for (var p = 0; p < partitions; p++) context.Disk.CreateDirectory(PartitionDirectory(dataDir, name, p));
+        context.Disk.SyncDirectory(dataDir);
+        topic.WriteMetadata(new Metadata(topic.TopicId, configs, partitions));
+        topic.OpenPartitions(partitions, cleanShutdown: true);
         return topic;
     }
 
-    internal static TopicLog Load(string dataDir, string name, int partitions, BrokerOptions options, bool cleanShutdown, ILogger logger)
+    /// <summary>Reads topic.json: null when it is missing; throws <see cref="TopicUnavailableException"/> when it cannot be read.</summary>
+    internal static Metadata? ReadMetadata(IDisk disk, string dataDir, string name)
     {
-        var path = Path.Combine(PartitionDirectory(dataDir, name, 0), MetadataFileName);
-        Metadata? metadata = null;
+        var path = MetadataPath(dataDir, name);
+        if (!disk.FileExists(path)) return null;
         try
         {
-            metadata = JsonSerializer.Deserialize<Metadata>(File.ReadAllText(path));
+            return JsonSerializer.Deserialize<Metadata>(disk.ReadAllBytes(path))
+                ?? throw new JsonException("the file holds null");
         }
         catch (Exception ex) when (ex is IOException or JsonException)
         {
-            logger.LogError("Topic {Topic}: cannot read {Path} ({Error}); using default configs and a new topic id", name, path, ex.Message);
+            throw new TopicUnavailableException(name, $"cannot read {Path.GetFullPath(path)}: {ex.Message}");
         }
-        metadata ??= new Metadata(Guid.NewGuid(), []);
-        if (!File.Exists(path)) File.WriteAllText(path, JsonSerializer.Serialize(metadata));
-        var topic = new TopicLog(name, metadata.TopicId, metadata.Configs ?? [], options);
-        topic.OpenPartitions(dataDir, partitions, cleanShutdown, logger);
+    }
+
+    internal static TopicLog Load(LogContext context, string name, Metadata metadata, int partitions, bool cleanShutdown)
+    {
+        var topic = new TopicLog(context, name, metadata.TopicId, metadata.Configs ?? []);
+        topic.OpenPartitions(partitions, cleanShutdown);
         return topic;
     }
 
-    private void OpenPartitions(string dataDir, int partitions, bool cleanShutdown, ILogger logger) =>
+    private void WriteMetadata(Metadata metadata) =>
+        _context.Disk.WriteAtomically(MetadataPath(_context.Options.DataDir, Name), JsonSerializer.SerializeToUtf8Bytes(metadata));
+
+    private void OpenPartitions(int partitions, bool cleanShutdown) =>
         Partitions = Enumerable.Range(0, partitions)
-            .Select(p => new PartitionLog(Name, p, PartitionDirectory(dataDir, Name, p), EffectiveConfig, _options, cleanShutdown, logger))
+            .Select(p => new PartitionLog(_context, Name, p, PartitionDirectory(_context.Options.DataDir, Name, p), () => _settings, cleanShutdown))
             .ToArray();
 
-    internal void DeleteFiles()
+    /// <summary>
+    /// Deletion, step one: topic.json durably says the topic is deleted. The point of no return: a
+    /// start after a power cut finishes the job.
+    /// </summary>
+    /// <summary>
+    /// Replaces the topic's own configs (the rest fall back to defaults), durably before they take
+    /// effect: an atomic rewrite of topic.json. <paramref name="configs"/> are validated already.
+    /// </summary>
+    internal void ReplaceConfigs(Dictionary<string, string> configs)
     {
-        foreach (var partition in Partitions) partition.DeleteFiles();
+        lock (this)
+        {
+            WriteMetadata(new Metadata(TopicId, configs, Partitions.Count));
+            _configs = configs;
+            _settings = TopicSettings.From(EffectiveConfig);
+        }
     }
 
-    public void Dispose()
+    internal void MarkDeleted() => WriteMetadata(new Metadata(TopicId, _configs, Partitions.Count, Deleted: true));
+
+    /// <summary>After <see cref="MarkDeleted"/>: stops each partition's writes and removes its files.</summary>
+    internal void DeleteFiles()
     {
-        foreach (var partition in Partitions) partition.Dispose();
+        // Partition 0 last: its folder holds the tombstone.
+        foreach (var partition in Partitions.Reverse()) partition.Delete();
+        _context.Disk.SyncDirectory(_context.Options.DataDir);
+    }
+
+    internal void Close()
+    {
+        foreach (var partition in Partitions) partition.Close();
+    }
+
+    internal void Abandon()
+    {
+        foreach (var partition in Partitions) partition.Abandon();
     }
 }
 
 public sealed record TopicConfigEntry(string Name, string? Value, bool IsDefault, bool IsSensitive = false, bool ReadOnly = false);
+
+/// <summary>A topic whose files exist but cannot be opened (unreadable topic.json, missing partitions): Kafka's KAFKA_STORAGE_ERROR.</summary>
+public sealed class TopicUnavailableException(string topic, string reason) : IOException($"topic {topic} is unavailable: {reason}")
+{
+    public string Topic { get; } = topic;
+
+    public string Reason { get; } = reason;
+}

@@ -1,0 +1,94 @@
+namespace Shop.Broker.Storage;
+
+/// <summary>One partition of a fetch: where to read and how much; <see cref="Log"/> null for an unknown partition.</summary>
+public sealed record FetchTarget(PartitionLog? Log, long Offset, int MaxBytes);
+
+/// <summary>What a fetch got from one partition.</summary>
+public sealed record FetchOutcome(FetchError Error, long HighWatermark, long LogStartOffset, ReadOnlyMemory<byte> Records);
+
+public enum FetchError
+{
+    None,
+    UnknownTopicOrPartition,
+    OffsetOutOfRange,
+}
+
+/// <summary>
+/// A Fetch's reads across partitions with Kafka's limits and long poll. Byte limits: each partition
+/// gets at most its own max, the response at most the fetch's max, except that the first
+/// partition with data may return one whole batch beyond both (so a large record is never stuck).
+/// Long poll: until MinBytes are there or MaxWait passes, woken by the high watermark of any
+/// partition moving past what was read, never by a timer.
+/// </summary>
+public static class LongPollFetch
+{
+    public static async Task<IReadOnlyList<FetchOutcome>> ReadAsync(IReadOnlyList<FetchTarget> targets, int maxBytes, int minBytes,
+        TimeSpan maxWait, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetUtcNow() + maxWait;
+        var results = ReadAll(targets, maxBytes, out var totalBytes, out var anyError);
+        while (totalBytes < minBytes && !anyError)
+        {
+            var remaining = deadline - time.GetUtcNow();
+            if (remaining <= TimeSpan.Zero) break;
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            wait.CancelAfter(remaining);
+            // Wait for data beyond the high watermark each read saw: a record made visible since then wakes it at once.
+            var wakeUps = targets.Zip(results)
+                .Where(p => p.First.Log is not null)
+                .Select(p => p.First.Log!.WaitForDataAsync(Math.Max(p.First.Offset, p.Second.HighWatermark), wait.Token))
+                .ToList();
+            if (wakeUps.Count == 0) break;
+            try
+            {
+                await Task.WhenAny(wakeUps).Unwrap();
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // max wait reached
+            }
+            finally
+            {
+                await wait.CancelAsync();
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            results = ReadAll(targets, maxBytes, out totalBytes, out anyError);
+        }
+        return results;
+    }
+
+    private static List<FetchOutcome> ReadAll(IReadOnlyList<FetchTarget> targets, int maxBytes, out int totalBytes, out bool anyError)
+    {
+        var results = new List<FetchOutcome>(targets.Count);
+        totalBytes = 0;
+        anyError = false;
+        foreach (var target in targets)
+        {
+            var outcome = Read(target, maxBytes - totalBytes, firstWithData: totalBytes == 0);
+            anyError |= outcome.Error != FetchError.None;
+            totalBytes += outcome.Records.Length;
+            results.Add(outcome);
+        }
+        return results;
+    }
+
+    private static FetchOutcome Read(FetchTarget target, int budget, bool firstWithData)
+    {
+        if (target.Log is not { } log) return new FetchOutcome(FetchError.UnknownTopicOrPartition, -1, -1, ReadOnlyMemory<byte>.Empty);
+        try
+        {
+            var limit = Math.Max(0, Math.Min(target.MaxBytes, budget));
+            if (limit == 0 && !firstWithData) return new FetchOutcome(FetchError.None, log.HighWatermark, log.LogStartOffset, ReadOnlyMemory<byte>.Empty);
+            var read = log.Read(target.Offset, limit, minOneBatch: firstWithData);
+            return new FetchOutcome(FetchError.None, read.HighWatermark, read.LogStartOffset, read.Records);
+        }
+        catch (OffsetOutOfRangeException)
+        {
+            return new FetchOutcome(FetchError.OffsetOutOfRange, log.HighWatermark, log.LogStartOffset, ReadOnlyMemory<byte>.Empty);
+        }
+        catch (Exception ex) when (ex is PartitionClosedException or ObjectDisposedException)
+        {
+            return new FetchOutcome(FetchError.UnknownTopicOrPartition, -1, -1, ReadOnlyMemory<byte>.Empty);
+        }
+    }
+}
