@@ -118,7 +118,7 @@ internal sealed class GroupCommit
                 _waiters.Clear();
             }
             _failed(ex);
-            var error = new KafkaStorageException("fsync failed: the partition is read-only until the broker restarts", ex);
+            var error = ex as PartitionClosedException as Exception ?? new KafkaStorageException("fsync failed: the partition is read-only until the broker restarts", ex);
             foreach (var waiter in failed) waiter.TrySetException(error);
             throw;
         }

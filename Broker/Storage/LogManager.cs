@@ -143,6 +143,12 @@ public sealed partial class LogManager : IDisposable
 
     public bool TryGetTopic(string name, out TopicLog topic) => _topics.TryGetValue(name, out topic!);
 
+    /// <summary>A partition of an existing topic; throws when there is none.</summary>
+    public PartitionLog Partition(string topic, int partition) =>
+        TryGetTopic(topic, out var log) && partition >= 0 && partition < log.Partitions.Count
+            ? log.Partitions[partition]
+            : throw new KeyNotFoundException($"no partition {topic}-{partition}");
+
     /// <summary>Internal topics (<c>__consumer_offsets</c>) belong to the broker: clients may not delete them.</summary>
     public static bool IsInternal(string name) => name.StartsWith("__", StringComparison.Ordinal);
 

@@ -230,6 +230,8 @@ public sealed class PartitionLog
     /// <summary>The group commit's sync: every segment's unsynced tail, then the directory if a segment was created.</summary>
     private void SyncToDisk()
     {
+        // Deleted meanwhile: what waits for this flush is not durable and never will be.
+        if (_closed) throw new PartitionClosedException($"{Topic}-{Partition} was deleted");
         foreach (var segment in _segments)
         {
             if (!segment.TryAcquire()) continue; // retired meanwhile: nothing of it is needed
@@ -247,7 +249,7 @@ public sealed class PartitionLog
 
     private void OnSyncFailed(Exception ex)
     {
-        if (_storageError is not null) return;
+        if (_storageError is not null || ex is PartitionClosedException) return;
         _storageError = $"fsync failed ({ex.Message}); restart the broker to re-validate the partition";
         _logger.LogError(ex, "fsync of {Topic}-{Partition} failed: the partition is read-only until the broker restarts and re-validates it; consumers keep reading up to offset {HighWatermark}",
             Topic, Partition, HighWatermark);
