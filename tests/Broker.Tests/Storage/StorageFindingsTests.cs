@@ -32,8 +32,8 @@ public sealed class StorageFindingsTests
     [Fact]
     public async Task A_long_poll_fetch_wakes_for_a_record_made_visible_between_its_read_and_its_wait()
     {
-        var time = new RaceClock();
-        using var storage = StorageHarness.Real(time);
+        var time = new RaceClock(); // the fetch's clock only; the log keeps the system's
+        using var storage = StorageHarness.Real();
         var log = storage.Logs.CreateTopic("t", 1, NoConfigs).Partitions[0];
         // The clock is read after the fetch's first (empty) read and before it starts waiting: the
         // record becomes durable, and visible, exactly in that gap.
