@@ -58,4 +58,60 @@ public sealed class CompactionTests
             return ReadAll();
         }
     }
+
+    [Fact]
+    public async Task Compaction_running_while_consumers_fetch_closes_no_connection()
+    {
+        await using var broker = await BrokerProcess.StartAsync("--Broker:SegmentBytes=1024", "--Broker:RetentionCheckIntervalMs=20");
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.BootstrapServers }).Build())
+        {
+            await admin.CreateTopicsAsync([new TopicSpecification
+            {
+                Name = "levels", NumPartitions = 1, Configs = new() { ["cleanup.policy"] = "compact" },
+            }]);
+        }
+        var clientErrors = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var stop = new CancellationTokenSource();
+        var consumed = 0L;
+        var consumers = Enumerable.Range(0, 3).Select(c => Task.Run(() =>
+        {
+            using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig
+            {
+                BootstrapServers = broker.BootstrapServers, GroupId = $"reader-{c}", EnableAutoCommit = false,
+                EnablePartitionEof = true, FetchWaitMaxMs = 10,
+            }).SetErrorHandler((_, e) => clientErrors.Add($"consumer {c}: {e.Code} {e.Reason}")).Build();
+            consumer.Assign(new TopicPartitionOffset("levels", 0, Offset.Beginning));
+            while (!stop.IsCancellationRequested)
+            {
+                var result = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                if (result is null) continue;
+                if (result.IsPartitionEOF) consumer.Seek(new TopicPartitionOffset("levels", 0, Offset.Beginning)); // read the segments again
+                else Interlocked.Increment(ref consumed);
+            }
+        })).ToList();
+
+        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig
+        {
+            BootstrapServers = broker.BootstrapServers, LingerMs = 0,
+        }).SetErrorHandler((_, e) => clientErrors.Add($"producer: {e.Code} {e.Reason}")).Build())
+        {
+            for (var round = 0; round < 200; round++)
+            {
+                for (var product = 0; product < 5; product++)
+                {
+                    await producer.ProduceAsync("levels", new Message<string, string> { Key = $"product-{product}", Value = $"level {round}" });
+                }
+            }
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (broker.Output.Split("Compaction removed").Length < 10 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        await stop.CancelAsync();
+        await Task.WhenAll(consumers);
+
+        Assert.True(broker.Output.Split("Compaction removed").Length >= 10, "compaction ran fewer than 10 times while consumers read");
+        Assert.True(Interlocked.Read(ref consumed) > 1000, $"consumers read only {consumed} records");
+        Assert.Empty(clientErrors);
+        Assert.DoesNotContain("Closing Kafka connection", broker.Output);
+        Assert.DoesNotContain("failed; closing it", broker.Output);
+    }
 }

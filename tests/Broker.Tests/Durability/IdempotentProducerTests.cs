@@ -70,7 +70,7 @@ public sealed class IdempotentProducerTests
     }
 
     [Fact]
-    public async Task Every_acknowledged_record_survives_twenty_kills_exactly_once_and_in_order()
+    public async Task Every_acknowledged_record_survives_thirty_kills_exactly_once_and_in_order()
     {
         const string topic = "crash";
         const int partitions = 3;
@@ -110,7 +110,7 @@ public sealed class IdempotentProducerTests
         })).ToList();
 
         var random = new Random(2026);
-        for (var kill = 0; kill < 20; kill++)
+        for (var kill = 0; kill < 30; kill++)
         {
             var before = acknowledged.Count;
             // A random kill point, once the producers are writing again after the last restart.
