@@ -95,47 +95,57 @@ public static class RecordBatch
         return headers;
     }
 
-    /// <summary>One record's place in an uncompressed batch, and its key (null for a null key).</summary>
-    public readonly record struct RecordSlice(int Start, int End, int OffsetDelta, byte[]? Key);
+    /// <summary>One record's place in a batch's records (decompressed), its timestamp delta and its key (null for a null key).</summary>
+    public readonly record struct RecordSlice(int Start, int End, int OffsetDelta, long TimestampDelta, byte[]? Key);
 
-    /// <summary>The records of an uncompressed batch, with their raw byte ranges (for compaction).</summary>
-    public static List<RecordSlice> Records(ReadOnlySpan<byte> batch)
+    /// <summary>The records of a batch, decompressed when compressed: the bytes the slices of <see cref="Records(ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> point into.</summary>
+    public static byte[] RecordsPayload(ReadOnlySpan<byte> batch)
+    {
+        var header = ReadHeader(batch);
+        return RecordCodecs.Decompress(header.Codec, batch[HeaderSize..header.TotalSize]);
+    }
+
+    /// <summary>The records in <paramref name="payload"/> (from <see cref="RecordsPayload"/>), with their byte ranges.</summary>
+    public static List<RecordSlice> Records(ReadOnlySpan<byte> batch, ReadOnlySpan<byte> payload)
     {
         var header = ReadHeader(batch);
         var records = new List<RecordSlice>(header.RecordCount);
-        var position = HeaderSize;
+        var position = 0;
         for (var i = 0; i < header.RecordCount; i++)
         {
             var start = position;
-            var length = (int)Varint.Read(batch, ref position);
+            var length = (int)Varint.Read(payload, ref position);
             var end = position + length;
             position++; // attributes
-            Varint.Read(batch, ref position); // timestamp delta
-            var offsetDelta = (int)Varint.Read(batch, ref position);
-            var keyLength = (int)Varint.Read(batch, ref position);
-            var key = keyLength < 0 ? null : batch.Slice(position, keyLength).ToArray();
-            records.Add(new RecordSlice(start, end, offsetDelta, key));
+            var timestampDelta = Varint.Read(payload, ref position);
+            var offsetDelta = (int)Varint.Read(payload, ref position);
+            var keyLength = (int)Varint.Read(payload, ref position);
+            var key = keyLength < 0 ? null : payload.Slice(position, keyLength).ToArray();
+            records.Add(new RecordSlice(start, end, offsetDelta, timestampDelta, key));
             position = end;
         }
         return records;
     }
 
     /// <summary>
-    /// A batch with only the given records: the same base offset, offset range, timestamps and
-    /// producer fields, a new record count, length and CRC. What compaction writes.
+    /// A batch with only the given records: the same base offset, offset range, timestamps,
+    /// producer fields and codec (recompressed with it), a new record count, length and CRC. What
+    /// compaction writes.
     /// </summary>
-    public static byte[] WithRecords(ReadOnlySpan<byte> batch, IReadOnlyList<RecordSlice> kept)
+    public static byte[] WithRecords(ReadOnlySpan<byte> batch, ReadOnlySpan<byte> payload, IReadOnlyList<RecordSlice> kept)
     {
-        var size = HeaderSize + kept.Sum(r => r.End - r.Start);
-        var result = new byte[size];
-        batch[..HeaderSize].CopyTo(result);
-        var position = HeaderSize;
+        var records = new byte[kept.Sum(r => r.End - r.Start)];
+        var position = 0;
         foreach (var record in kept)
         {
-            batch[record.Start..record.End].CopyTo(result.AsSpan(position));
+            payload[record.Start..record.End].CopyTo(records.AsSpan(position));
             position += record.End - record.Start;
         }
-        BinaryPrimitives.WriteInt32BigEndian(result.AsSpan(8), size - LogOverhead);
+        var body = RecordCodecs.Compress(ReadHeader(batch).Codec, records);
+        var result = new byte[HeaderSize + body.Length];
+        batch[..HeaderSize].CopyTo(result);
+        body.CopyTo(result, HeaderSize);
+        BinaryPrimitives.WriteInt32BigEndian(result.AsSpan(8), result.Length - LogOverhead);
         BinaryPrimitives.WriteInt32BigEndian(result.AsSpan(57), kept.Count);
         BinaryPrimitives.WriteUInt32BigEndian(result.AsSpan(CrcOffset), Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, result.AsSpan(AttributesOffset)));
         return result;
@@ -143,25 +153,15 @@ public static class RecordBatch
 
     /// <summary>
     /// The offset and timestamp of the first record whose timestamp is ≥ <paramref name="timestamp"/>
-    /// in a batch whose max timestamp is. A compressed batch's record timestamps lie inside its
-    /// compressed payload: for it the batch's first offset and max timestamp are answered.
+    /// in a batch whose max timestamp is (decompressing it if need be).
     /// </summary>
     public static (long Offset, long Timestamp) FirstRecordAtOrAfter(ReadOnlySpan<byte> batch, long timestamp)
     {
         var header = ReadHeader(batch);
-        if (header.Codec == 0)
+        foreach (var record in Records(batch, RecordsPayload(batch)))
         {
-            var position = HeaderSize;
-            for (var i = 0; i < header.RecordCount; i++)
-            {
-                var length = (int)Varint.Read(batch, ref position);
-                var end = position + length;
-                position++; // attributes
-                var recordTimestamp = header.BaseTimestamp + Varint.Read(batch, ref position);
-                var offsetDelta = (int)Varint.Read(batch, ref position);
-                if (recordTimestamp >= timestamp) return (header.BaseOffset + offsetDelta, recordTimestamp);
-                position = end;
-            }
+            var recordTimestamp = header.BaseTimestamp + record.TimestampDelta;
+            if (recordTimestamp >= timestamp) return (header.BaseOffset + record.OffsetDelta, recordTimestamp);
         }
         return (header.BaseOffset, header.MaxTimestamp);
     }

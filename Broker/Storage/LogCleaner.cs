@@ -8,8 +8,8 @@ namespace Shop.Broker.Storage;
 /// below the high watermark, keeps only the last record of each key among them. Offsets do not
 /// change (gaps appear); tombstones are kept. Each replacement is written, fsynced and indexed
 /// outside the append lock; under it only the renames and the swap of the segment list happen,
-/// and the old segment closes once the fetches reading it finish. Compressed batches are kept
-/// whole: rewriting them would mean recompressing.
+/// and the old segment closes once the fetches reading it finish. A compressed batch is
+/// decompressed, filtered and recompressed with its own codec; control batches are kept whole.
 /// </summary>
 internal static class LogCleaner
 {
@@ -42,8 +42,8 @@ internal static class LogCleaner
         foreach (var batch in segments.SelectMany(s => s.Batches()))
         {
             var header = RecordBatch.ReadHeader(batch);
-            if (header.Codec != 0 || header.IsControl) continue;
-            foreach (var record in RecordBatch.Records(batch))
+            if (header.IsControl) continue;
+            foreach (var record in RecordBatch.Records(batch, RecordBatch.RecordsPayload(batch)))
             {
                 if (record.Key is not null) latest[Convert.ToBase64String(record.Key)] = header.BaseOffset + record.OffsetDelta;
             }
@@ -97,11 +97,12 @@ internal static class LogCleaner
     private static byte[]? Keep(byte[] batch, Dictionary<string, long> latest, ref int removed)
     {
         var header = RecordBatch.ReadHeader(batch);
-        if (header.Codec != 0 || header.IsControl) return batch;
-        var records = RecordBatch.Records(batch);
+        if (header.IsControl) return batch;
+        var payload = RecordBatch.RecordsPayload(batch);
+        var records = RecordBatch.Records(batch, payload);
         var kept = records.Where(r => r.Key is null || latest[Convert.ToBase64String(r.Key)] == header.BaseOffset + r.OffsetDelta).ToList();
         removed += records.Count - kept.Count;
         if (kept.Count == records.Count) return batch;
-        return kept.Count > 0 ? RecordBatch.WithRecords(batch, kept) : null;
+        return kept.Count > 0 ? RecordBatch.WithRecords(batch, payload, kept) : null;
     }
 }

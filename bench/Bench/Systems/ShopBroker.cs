@@ -23,7 +23,10 @@ public sealed class ShopBroker : IAsyncDisposable
 
     public static async Task<ShopBroker> StartAsync(string scratchDir, params string[] extraArgs)
     {
-        var dll = Path.Combine(RepoRoot(), "Broker", "bin", "Release", "net10.0", "Broker.dll");
+        // BENCH_BROKER_DLL measures another build (say, the previous commit's) with the same bench.
+        var dll = Environment.GetEnvironmentVariable("BENCH_BROKER_DLL") is { Length: > 0 } other
+            ? other
+            : Path.Combine(RepoRoot(), "Broker", "bin", "Release", "net10.0", "Broker.dll");
         if (!File.Exists(dll)) throw new FileNotFoundException($"{dll} is missing: build with -c Release", dll);
         var port = ServerProcess.FreePort();
         var dataDir = Path.Combine(scratchDir, $"broker-{Guid.NewGuid():N}");
