@@ -17,6 +17,7 @@ public static class ErrorMapping
         InvalidTopicException => ErrorCode.InvalidTopicException,
         InvalidConfigException => ErrorCode.InvalidConfig,
         InternalTopicException => ErrorCode.InvalidRequest,
+        InvalidPartitionsException => ErrorCode.InvalidPartitions,
         PartitionClosedException => ErrorCode.UnknownTopicOrPartition,
         IOException => ErrorCode.KafkaStorageError,
         _ => ErrorCode.UnknownServerError,

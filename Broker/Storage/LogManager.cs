@@ -111,6 +111,14 @@ public sealed partial class LogManager : IDisposable
             return null;
         }
         var expected = metadata.PartitionCount ?? partitions.Count;
+        // Folders beyond the count are an unfinished CreatePartitions: empty, and removed.
+        var unfinished = partitions.Where(p => p >= expected).ToList();
+        if (unfinished.Count > 0 && unfinished.All(p => HoldsNoRecords(TopicLog.PartitionDirectory(_options.DataDir, name, p))))
+        {
+            _logger.LogWarning("Topic {Topic}: removing partition folders {Partitions} of an addition that did not finish", name, string.Join(",", unfinished));
+            RemoveFolders(name, unfinished);
+            partitions = partitions.Where(p => p < expected).ToList();
+        }
         if (partitions.Count != expected || partitions[0] != 0 || partitions[^1] != expected - 1)
             throw new TopicUnavailableException(name, $"has partition folders {string.Join(",", partitions)}, expected 0..{expected - 1}");
         return TopicLog.Load(_context, name, metadata, expected, clean);
@@ -203,6 +211,24 @@ public sealed partial class LogManager : IDisposable
             if (!_topics.TryGetValue(name, out var topic)) return false;
             topic.ReplaceConfigs(valid);
             _logger.LogInformation("Topic {Topic} configs are now {Configs}", name, string.Join(", ", valid.Select(c => c.Key + "=" + c.Value)));
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Adds partitions to a topic so that it has <paramref name="total"/>, durably. False when there
+    /// is no such topic; <see cref="InvalidPartitionsException"/> when the count does not grow.
+    /// </summary>
+    public bool AddPartitions(string name, int total)
+    {
+        lock (_topicsLock)
+        {
+            if (!_topics.TryGetValue(name, out var topic)) return false;
+            if (total <= topic.Partitions.Count)
+                throw new InvalidPartitionsException($"Topic '{name}' has {topic.Partitions.Count} partitions; the new count {total} must be larger.");
+            if (total > 10_000) throw new InvalidPartitionsException($"partition count {total} must be at most 10000");
+            topic.AddPartitions(total);
+            _logger.LogInformation("Topic {Topic} now has {Partitions} partitions", name, total);
             return true;
         }
     }
@@ -317,6 +343,9 @@ public sealed partial class LogManager : IDisposable
 public sealed class TopicExistsException(string message) : Exception(message);
 
 public sealed class InvalidTopicException(string message) : Exception(message);
+
+/// <summary>A partition count that is not allowed (CreatePartitions that does not grow): Kafka's INVALID_PARTITIONS.</summary>
+public sealed class InvalidPartitionsException(string message) : Exception(message);
 
 /// <summary>An operation clients may not do on an internal topic: Kafka's INVALID_REQUEST.</summary>
 public sealed class InternalTopicException(string message) : Exception(message);

@@ -23,6 +23,7 @@ public sealed class PartitionLog
     private long _logEndOffset;
     private int _directoryDirty;
     private volatile string? _storageError;
+    private long _deletedBefore;
     private volatile bool _closed;
     private TaskCompletionSource _dataArrived;
 
@@ -38,6 +39,7 @@ public sealed class PartitionLog
         context.Disk.CreateDirectory(directory);
         _segments = OpenSegments(cleanShutdown);
         CutBackAfterStorageError();
+        _deletedBefore = ReadLogStartCheckpoint();
         _logEndOffset = _segments[^1].NextOffset;
         if (!(cleanShutdown && _producers.TryLoad(context.Disk, directory)))
         {
@@ -57,8 +59,8 @@ public sealed class PartitionLog
 
     internal TopicSettings Settings => _settings();
 
-    /// <summary>The first offset still in the log (moves with retention).</summary>
-    public long LogStartOffset => _segments[0].BaseOffset;
+    /// <summary>The first offset still in the log (moves with retention and DeleteRecords).</summary>
+    public long LogStartOffset => Math.Max(_segments[0].BaseOffset, Volatile.Read(ref _deletedBefore));
 
     /// <summary>The offset the next record gets. Records between the high watermark and here are written but not yet visible.</summary>
     public long LogEndOffset => Volatile.Read(ref _logEndOffset);
@@ -334,7 +336,7 @@ public sealed class PartitionLog
             var segments = _segments;
             var highWatermark = HighWatermark;
             var end = LogEndOffset;
-            var start = segments[0].BaseOffset;
+            var start = Math.Max(segments[0].BaseOffset, Volatile.Read(ref _deletedBefore));
             if (offset < start || offset > end)
                 throw new OffsetOutOfRangeException($"offset {offset} is outside [{start}, {end}] of {Topic}-{Partition}");
             if (offset >= highWatermark) return new FetchedRecords(ReadOnlyMemory<byte>.Empty, highWatermark, start);
@@ -438,6 +440,50 @@ public sealed class PartitionLog
             _segments = updated;
             foreach (var gone in current.Except(updated)) gone.Retire();
             return true;
+        }
+    }
+
+    private const string LogStartCheckpointFileName = "log-start-offset";
+
+    private long ReadLogStartCheckpoint()
+    {
+        var path = Path.Combine(Directory, LogStartCheckpointFileName);
+        if (!_context.Disk.FileExists(path)) return 0;
+        var text = System.Text.Encoding.ASCII.GetString(_context.Disk.ReadAllBytes(path));
+        return long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var offset)
+            ? Math.Min(offset, _segments[^1].NextOffset)
+            : throw new InvalidDataException($"{Path.GetFullPath(path)} holds '{text}', not an offset");
+    }
+
+    /// <summary>
+    /// DeleteRecords: moves the log start offset up to <paramref name="offset"/> (-1: the high
+    /// watermark), durably (<c>log-start-offset</c>, written atomically) before it takes effect, and
+    /// deletes the segments wholly below it. Returns the new log start offset. Throws
+    /// <see cref="OffsetOutOfRangeException"/> beyond the high watermark.
+    /// </summary>
+    public long DeleteRecordsBefore(long offset)
+    {
+        lock (_appendLock)
+        {
+            ThrowIfUnwritable();
+            var highWatermark = HighWatermark;
+            if (offset == -1) offset = highWatermark;
+            if (offset < 0 || offset > highWatermark)
+                throw new OffsetOutOfRangeException($"cannot delete records before {offset}: the high watermark of {Topic}-{Partition} is {highWatermark}");
+            if (offset <= LogStartOffset) return LogStartOffset;
+            _context.Disk.WriteAtomically(Path.Combine(Directory, LogStartCheckpointFileName),
+                System.Text.Encoding.ASCII.GetBytes(offset.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Volatile.Write(ref _deletedBefore, offset);
+            var segments = _segments;
+            var below = segments.Take(segments.Length - 1).TakeWhile(s => s.NextOffset <= offset).Count();
+            if (below > 0)
+            {
+                foreach (var segment in segments[..below]) segment.DeleteFiles();
+                _segments = segments[below..];
+                foreach (var segment in segments[..below]) segment.Retire();
+                _context.Disk.SyncDirectory(Directory);
+            }
+            return LogStartOffset;
         }
     }
 

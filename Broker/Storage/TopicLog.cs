@@ -14,6 +14,7 @@ public sealed class TopicLog
     public const string MetadataFileName = "topic.json";
 
     private readonly LogContext _context;
+    private readonly Lock _metadataLock = new();
     private Dictionary<string, string> _configs;
     private TopicSettings _settings;
 
@@ -109,11 +110,29 @@ public sealed class TopicLog
     /// </summary>
     internal void ReplaceConfigs(Dictionary<string, string> configs)
     {
-        lock (this)
+        lock (_metadataLock)
         {
             WriteMetadata(new Metadata(TopicId, configs, Partitions.Count));
             _configs = configs;
             _settings = TopicSettings.From(EffectiveConfig);
+        }
+    }
+
+    /// <summary>
+    /// CreatePartitions: adds partitions up to <paramref name="total"/>. Their folders are made
+    /// durable first, then topic.json names the new count (atomically): a power cut before that
+    /// leaves empty folders that the next start removes.
+    /// </summary>
+    internal void AddPartitions(int total)
+    {
+        lock (_metadataLock)
+        {
+            var dataDir = _context.Options.DataDir;
+            for (var p = Partitions.Count; p < total; p++) _context.Disk.CreateDirectory(PartitionDirectory(dataDir, Name, p));
+            _context.Disk.SyncDirectory(dataDir);
+            WriteMetadata(new Metadata(TopicId, _configs, total));
+            Partitions = [.. Partitions, .. Enumerable.Range(Partitions.Count, total - Partitions.Count)
+                .Select(p => new PartitionLog(_context, Name, p, PartitionDirectory(dataDir, Name, p), () => _settings, cleanShutdown: true))];
         }
     }
 

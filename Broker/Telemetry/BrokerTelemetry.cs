@@ -26,17 +26,24 @@ public static class BrokerTelemetry
     public static readonly Counter<long> BytesOut = Meter.CreateCounter<long>("shop.broker.bytes_out", "By", "Kafka response bytes sent");
 
     public static readonly Histogram<double> FsyncDuration = Meter.CreateHistogram<double>("shop.broker.fsync.duration", "s",
-        "Duration of one fdatasync of a partition's active segment (shared by a group commit)");
+        "Duration of one group commit of a partition: the fdatasyncs of its unsynced segments (and its directory after a roll)");
 
     public static readonly UpDownCounter<long> ActiveConnections = Meter.CreateUpDownCounter<long>("shop.broker.connections.active", "{connection}",
         "Open Kafka client connections");
 
-    /// <summary>The next offset of every partition, observed when metrics are collected.</summary>
-    public static void ObserveLogEndOffsets(Storage.LogManager logs) =>
-        Meter.CreateObservableGauge("shop.broker.log_end_offset", () => logs.Topics.SelectMany(t => t.Partitions.Select(p =>
-            new Measurement<long>(p.LogEndOffset, new KeyValuePair<string, object?>("messaging.destination.name", t.Name),
-                new KeyValuePair<string, object?>("messaging.destination.partition.id", p.Partition.ToString())))),
+    /// <summary>The log end offset and the high watermark of every partition, observed when metrics are collected.</summary>
+    public static void ObserveLogEndOffsets(Storage.LogManager logs)
+    {
+        Meter.CreateObservableGauge("shop.broker.log_end_offset", () => PerPartition(logs, p => p.LogEndOffset),
             "{offset}", "Offset the next record appended to a partition will get");
+        Meter.CreateObservableGauge("shop.broker.high_watermark", () => PerPartition(logs, p => p.HighWatermark),
+            "{offset}", "Offset up to which consumers may read: the fsynced offset under FlushPolicy=always");
+    }
+
+    private static IEnumerable<Measurement<long>> PerPartition(Storage.LogManager logs, Func<Storage.PartitionLog, long> value) =>
+        logs.Topics.SelectMany(t => t.Partitions.Select(p =>
+            new Measurement<long>(value(p), new KeyValuePair<string, object?>("messaging.destination.name", t.Name),
+                new KeyValuePair<string, object?>("messaging.destination.partition.id", p.Partition.ToString()))));
 
     /// <summary>A span per partition append whose records carry trace context: parented on the first, linked to the others.</summary>
     public static Activity? StartProduce(string topic, int partition, ReadOnlySpan<byte> records) =>

@@ -83,6 +83,8 @@ internal sealed class StorageSimulation
     private readonly Dictionary<string, TopicFacts> _topics = [];
     private readonly HashSet<string> _deleted = [];
     private readonly HashSet<string> _uncertainConfigs = [];
+    private readonly Dictionary<string, int> _uncertainPartitions = [];
+    private readonly Dictionary<(Guid, int), long> _deletedBefore = [];
     private readonly Dictionary<(Guid, int), Dictionary<long, Rec>> _seen = [];
     private readonly Dictionary<(Guid, int), Dictionary<long, Rec>> _acknowledged = [];
     private readonly Dictionary<(Guid, int), long> _highestHighWatermark = [];
@@ -158,7 +160,9 @@ internal sealed class StorageSimulation
         else if (roll < 86) AdvanceTime();
         else if (roll < 87) DeleteTopic();
         else if (roll < 88) AlterConfigs();
-        else if (roll < 89) FailNextSync();
+        else if (roll < 89 && _random.Next(2) == 0) AddPartitions();
+        else if (roll < 89) DeleteRecords();
+        else if (roll < 90) FailNextSync();
         else if (roll < 92) LosePowerSoon();
         else if (roll < 95) Recover(powerCut: true, "power cut");
         else if (roll < 98) Recover(powerCut: false, "kill -9");
@@ -230,6 +234,42 @@ internal sealed class StorageSimulation
             // Not acknowledged: either configs may be found after a restart.
             Note($"  alter failed: {ex.Message}");
             _uncertainConfigs.Add(facts.Name);
+        }
+    }
+
+    private void AddPartitions()
+    {
+        if (_topics.Count == 0) return;
+        var facts = _topics.Values.ElementAt(_random.Next(_topics.Count));
+        if (facts.Partitions >= 5) return;
+        var total = facts.Partitions + 1 + _random.Next(5 - facts.Partitions);
+        Note($"add partitions to {facts.Name}: {facts.Partitions} -> {total}");
+        try
+        {
+            _logs.AddPartitions(facts.Name, total);
+            _topics[facts.Name] = facts with { Partitions = total };
+        }
+        catch (IOException ex)
+        {
+            Note($"  add partitions failed: {ex.Message}");
+            _uncertainPartitions[facts.Name] = total;
+        }
+    }
+
+    private void DeleteRecords()
+    {
+        if (PickPartition() is not var (facts, partition, log)) return;
+        var before = log.LogStartOffset + _random.NextInt64(Math.Max(0, log.HighWatermark - log.LogStartOffset) + 1);
+        Note($"delete records of {facts.Name}-{partition} before {before}");
+        try
+        {
+            log.DeleteRecordsBefore(before);
+            var key = (facts.Id, partition);
+            _deletedBefore[key] = Math.Max(_deletedBefore.GetValueOrDefault(key), before);
+        }
+        catch (IOException ex)
+        {
+            Note($"  delete records failed: {ex.Message}");
         }
     }
 
@@ -506,6 +546,8 @@ internal sealed class StorageSimulation
                 throw new InvalidOperationException($"acknowledged topic {facts.Name} is missing after recovery" +
                     (_logs.UnavailableTopics.TryGetValue(facts.Name, out var why) ? $": {why}" : ""));
             if (topic.TopicId != facts.Id) throw new InvalidOperationException($"topic {facts.Name} changed id from {facts.Id} to {topic.TopicId}");
+            if (_uncertainPartitions.Remove(facts.Name, out var maybe) && topic.Partitions.Count == maybe)
+                _topics[facts.Name] = facts = facts with { Partitions = maybe };
             if (topic.Partitions.Count != facts.Partitions) throw new InvalidOperationException($"topic {facts.Name} has {topic.Partitions.Count} partitions, not {facts.Partitions}");
             if (_uncertainConfigs.Remove(facts.Name)) _topics[facts.Name] = facts = facts with { Configs = topic.Configs.ToDictionary() };
             if (!topic.Configs.OrderBy(c => c.Key).SequenceEqual(facts.Configs.OrderBy(c => c.Key)))
@@ -520,6 +562,8 @@ internal sealed class StorageSimulation
         var key = (facts.Id, partition);
         var log_ = ReadWhole(log);
         var where = $"{facts.Name}-{partition}";
+        if (log.LogStartOffset < _deletedBefore.GetValueOrDefault(key))
+            throw new InvalidOperationException($"{where}: log start offset {log.LogStartOffset} after recovery is below {_deletedBefore[key]}, where DeleteRecords moved it");
         if (log.HighWatermark < _highestHighWatermark.GetValueOrDefault(key))
             throw new InvalidOperationException($"{where}: high watermark {log.HighWatermark} after recovery is below {_highestHighWatermark[key]}, which consumers saw");
         var duplicate = log_.GroupBy(r => r.Value.Value).FirstOrDefault(g => g.Count() > 1);
