@@ -52,6 +52,12 @@ public sealed class BrokerOptions
     /// <summary>How often old segments are checked against retention.ms and retention.bytes.</summary>
     public int RetentionCheckIntervalMs { get; set; } = 30_000;
 
+    /// <summary>
+    /// How long the first join of an empty group waits for more members (Kafka's
+    /// group.initial.rebalance.delay.ms): consumers started together then cause one rebalance.
+    /// </summary>
+    public int GroupInitialRebalanceDelayMs { get; set; } = 3000;
+
     /// <summary>An idempotent producer idle this long is forgotten (Kafka's producer.id.expiration.ms, default one day).</summary>
     public long ProducerIdExpirationMs { get; set; } = 86_400_000;
 
@@ -67,6 +73,7 @@ public sealed class BrokerOptions
         if (RetentionCheckIntervalMs < 10) throw new InvalidOperationException($"Broker:RetentionCheckIntervalMs must be at least 10, got {RetentionCheckIntervalMs}.");
         if (FlushIntervalMs < 1) throw new InvalidOperationException($"Broker:FlushIntervalMs must be at least 1, got {FlushIntervalMs}.");
         if (ProducerIdExpirationMs < 1) throw new InvalidOperationException($"Broker:ProducerIdExpirationMs must be at least 1, got {ProducerIdExpirationMs}.");
+        if (GroupInitialRebalanceDelayMs < 0) throw new InvalidOperationException($"Broker:GroupInitialRebalanceDelayMs must not be negative, got {GroupInitialRebalanceDelayMs}.");
         if (TestFsyncDelayMs < 0) throw new InvalidOperationException($"Broker:TestFsyncDelayMs must not be negative, got {TestFsyncDelayMs}.");
         if (MaxFrameBytes < 1024) throw new InvalidOperationException($"Broker:MaxFrameBytes must be at least 1024, got {MaxFrameBytes}.");
     }

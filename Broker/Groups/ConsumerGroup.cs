@@ -9,11 +9,17 @@ public enum GroupState { Empty, PreparingRebalance, CompletingRebalance, Stable,
 /// the coordinator picks a protocol every member supports and makes a leader (CompletingRebalance),
 /// the leader's assignment is handed out (Stable). The broker never looks inside assignments.
 /// All methods take the group's lock; waits are TaskCompletionSources completed under it.
+/// As in Kafka: the first join of an empty group waits <c>group.initial.rebalance.delay.ms</c> for
+/// the others (so consumers started together cause one rebalance, not one each); a static member
+/// (group.instance.id) that comes back within its session timeout gets its assignment back
+/// without a rebalance; heartbeats are answered NONE while the assignment is being handed out.
 /// </summary>
-public sealed class ConsumerGroup(string groupId, TimeProvider time)
+public sealed class ConsumerGroup(string groupId, TimeProvider time, TimeSpan initialRebalanceDelay = default)
 {
     private readonly Dictionary<string, GroupMember> _members = [];
     private DateTime _joinDeadline;
+    private DateTime _initialDelayUntil;
+    private DateTime _initialDelayLimit;
 
     public string GroupId { get; } = groupId;
 
@@ -46,14 +52,29 @@ public sealed class ConsumerGroup(string groupId, TimeProvider time)
             }
 
             GroupMember? member;
+            var isNew = false;
             if (memberId.Length == 0)
             {
-                // A static member (group instance id) that comes back takes its old identity.
-                member = groupInstanceId is null ? null : _members.Values.FirstOrDefault(m => m.GroupInstanceId == groupInstanceId);
-                if (member is null)
+                var known = groupInstanceId is null ? null : _members.Values.FirstOrDefault(m => m.GroupInstanceId == groupInstanceId);
+                if (known is not null)
+                {
+                    // A static member that comes back gets a new member id; the old one is fenced.
+                    member = ReplaceStaticMember(known, $"{clientId}-{Guid.NewGuid()}");
+                    member.SessionTimeoutMs = sessionTimeoutMs;
+                    member.RebalanceTimeoutMs = rebalanceTimeoutMs;
+                    member.LastHeartbeat = Now;
+                    if (State == GroupState.Stable && Protocol is not null && protocols.Any(p => p.Name == Protocol) && protocolType == ProtocolType)
+                    {
+                        // Nothing changed for the group: no rebalance, the assignment is waiting for it in SyncGroup.
+                        member.Protocols = protocols;
+                        return Task.FromResult(new JoinResult(0, Generation, Protocol, Leader!, member.MemberId, member.MemberId == Leader ? JoinedMembers() : []));
+                    }
+                }
+                else
                 {
                     member = new GroupMember($"{clientId}-{Guid.NewGuid()}", groupInstanceId, clientId, clientHost);
                     _members[member.MemberId] = member;
+                    isNew = true;
                 }
             }
             else if (!_members.TryGetValue(memberId, out member))
@@ -70,6 +91,8 @@ public sealed class ConsumerGroup(string groupId, TimeProvider time)
             member.JoinWaiter = new TaskCompletionSource<JoinResult>(TaskCreationOptions.RunContinuationsAsynchronously);
             var waiter = member.JoinWaiter.Task;
 
+            if (State == GroupState.Empty) StartInitialDelay(member.RebalanceTimeoutMs);
+            else if (isNew && Now < _initialDelayUntil) ExtendInitialDelay();
             if (State != GroupState.PreparingRebalance) PrepareRebalance();
             MaybeCompleteJoin();
             return waiter;
@@ -116,7 +139,9 @@ public sealed class ConsumerGroup(string groupId, TimeProvider time)
             if (!_members.TryGetValue(memberId, out var member)) return ErrorCode.UnknownMemberId;
             member.LastHeartbeat = Now;
             if (generation != Generation) return ErrorCode.IllegalGeneration;
-            return State == GroupState.Stable ? ErrorCode.None : ErrorCode.RebalanceInProgress;
+            // While the leader's assignment is handed out the member is where it should be: only a
+            // join phase asks it to rejoin. (Answering REBALANCE_IN_PROGRESS here causes extra rebalances.)
+            return State == GroupState.PreparingRebalance ? ErrorCode.RebalanceInProgress : ErrorCode.None;
         }
     }
 
@@ -159,6 +184,10 @@ public sealed class ConsumerGroup(string groupId, TimeProvider time)
             if (State == GroupState.PreparingRebalance && now >= _joinDeadline)
             {
                 foreach (var member in _members.Values.Where(m => m.JoinWaiter is null).ToList()) _members.Remove(member.MemberId);
+                MaybeCompleteJoin();
+            }
+            else if (State == GroupState.PreparingRebalance && now >= _initialDelayUntil)
+            {
                 MaybeCompleteJoin();
             }
         }
@@ -208,18 +237,44 @@ public sealed class ConsumerGroup(string groupId, TimeProvider time)
         _joinDeadline = Now.AddMilliseconds(rebalanceTimeout);
     }
 
-    /// <summary>The join phase ends when every known member has (re)joined, or by <see cref="Tick"/> when time is up.</summary>
+    /// <summary>The first join of an empty group waits for the others: one delay, extended by each newcomer, within the rebalance timeout.</summary>
+    private void StartInitialDelay(int rebalanceTimeoutMs)
+    {
+        _initialDelayLimit = Now.AddMilliseconds(rebalanceTimeoutMs);
+        _initialDelayUntil = Min(Now + initialRebalanceDelay, _initialDelayLimit);
+    }
+
+    private void ExtendInitialDelay() => _initialDelayUntil = Min(Now + initialRebalanceDelay, _initialDelayLimit);
+
+    private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
+
+    private GroupMember ReplaceStaticMember(GroupMember old, string newMemberId)
+    {
+        var replacement = old.WithMemberId(newMemberId);
+        _members.Remove(old.MemberId);
+        _members[newMemberId] = replacement;
+        old.JoinWaiter?.TrySetResult(ErrorResult(ErrorCode.FencedInstanceId, old.MemberId));
+        old.SyncWaiter?.TrySetResult(new SyncResult((short)ErrorCode.FencedInstanceId, []));
+        if (Leader == old.MemberId) Leader = newMemberId;
+        return replacement;
+    }
+
+    private List<JoinedMember> JoinedMembers() =>
+        _members.Values.Select(m => new JoinedMember(m.MemberId, m.GroupInstanceId, m.MetadataFor(Protocol!))).ToList();
+
+    /// <summary>The join phase ends when every known member has (re)joined and any initial delay is over, or by <see cref="Tick"/> when time is up.</summary>
     private void MaybeCompleteJoin()
     {
         if (State != GroupState.PreparingRebalance) return;
         if (_members.Count == 0) { State = GroupState.Empty; return; }
         if (_members.Values.Any(m => m.JoinWaiter is null)) return;
+        if (Now < _initialDelayUntil) return;
 
         Generation++;
         Protocol = ChooseProtocol();
         if (Leader is null || !_members.ContainsKey(Leader)) Leader = _members.Keys.First();
         State = GroupState.CompletingRebalance;
-        var all = _members.Values.Select(m => new JoinedMember(m.MemberId, m.GroupInstanceId, m.MetadataFor(Protocol))).ToList();
+        var all = JoinedMembers();
         foreach (var m in _members.Values)
         {
             m.JoinWaiter!.TrySetResult(new JoinResult(0, Generation, Protocol, Leader, m.MemberId, m.MemberId == Leader ? all : []));

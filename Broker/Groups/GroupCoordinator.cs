@@ -17,10 +17,12 @@ public sealed class GroupCoordinator : IDisposable
     private readonly LogManager _logs;
     private readonly TimeProvider _time;
     private readonly ITimer _ticker;
+    private readonly TimeSpan _initialRebalanceDelay;
 
-    public GroupCoordinator(LogManager logs, CommittedOffsets offsets, TimeProvider time, IMeterFactory meters)
+    public GroupCoordinator(LogManager logs, CommittedOffsets offsets, TimeProvider time, IMeterFactory meters, BrokerOptions options)
     {
         _logs = logs;
+        _initialRebalanceDelay = TimeSpan.FromMilliseconds(options.GroupInitialRebalanceDelayMs);
         Offsets = offsets;
         _time = time;
         _ticker = time.CreateTimer(_ => Tick(), null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
@@ -30,7 +32,7 @@ public sealed class GroupCoordinator : IDisposable
 
     public CommittedOffsets Offsets { get; }
 
-    public ConsumerGroup GetOrCreate(string groupId) => _groups.GetOrAdd(groupId, id => new ConsumerGroup(id, _time));
+    public ConsumerGroup GetOrCreate(string groupId) => _groups.GetOrAdd(groupId, id => new ConsumerGroup(id, _time, _initialRebalanceDelay));
 
     public ConsumerGroup? Find(string groupId) => _groups.TryGetValue(groupId, out var group) ? group : null;
 

@@ -29,6 +29,16 @@ internal sealed class GroupMember(string memberId, string? groupInstanceId, stri
     public TaskCompletionSource<SyncResult>? SyncWaiter { get; set; }
 
     public byte[] MetadataFor(string protocol) => Protocols.First(p => p.Name == protocol).Metadata;
+
+    /// <summary>The same member under a new id: a static member that came back (the old id is fenced).</summary>
+    public GroupMember WithMemberId(string newMemberId) => new(newMemberId, GroupInstanceId, ClientId, ClientHost)
+    {
+        SessionTimeoutMs = SessionTimeoutMs,
+        RebalanceTimeoutMs = RebalanceTimeoutMs,
+        Protocols = Protocols,
+        Assignment = Assignment,
+        LastHeartbeat = LastHeartbeat,
+    };
 }
 
 public sealed record JoinedMember(string MemberId, string? GroupInstanceId, byte[] Metadata);

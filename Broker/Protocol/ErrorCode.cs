@@ -31,4 +31,5 @@ public enum ErrorCode : short
     NonEmptyGroup = 68,
     GroupIdNotFound = 69,
     MemberIdRequired = 79,
+    FencedInstanceId = 82,
 }

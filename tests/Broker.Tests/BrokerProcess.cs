@@ -82,6 +82,8 @@ public sealed class BrokerProcess : IAsyncDisposable
         info.ArgumentList.Add($"--Broker:Port={Port}");
         info.ArgumentList.Add($"--Broker:DataDir={DataDir}");
         info.ArgumentList.Add($"--urls=http://127.0.0.1:{HttpPort}");
+        // Kafka's 3 s wait for more members of a new group, shortened as in Kafka's own tests; a test's own argument, later, wins.
+        info.ArgumentList.Add("--Broker:GroupInitialRebalanceDelayMs=100");
         foreach (var arg in _extraArgs) info.ArgumentList.Add(arg);
         info.Environment["DOTNET_ENVIRONMENT"] = "Production";
         info.Environment.Remove("OTEL_EXPORTER_OTLP_ENDPOINT");
