@@ -216,6 +216,39 @@ public sealed partial class LogManager : IDisposable
     }
 
     /// <summary>
+    /// IncrementalAlterConfigs: applies SET, DELETE (back to the default), APPEND and SUBTRACT (list
+    /// configs only) in order, then validates and stores the result durably, all or nothing. False
+    /// when there is no such topic; <see cref="InvalidConfigException"/> for a bad name, value or operation.
+    /// </summary>
+    public bool IncrementalAlterTopicConfigs(string name, IReadOnlyList<(string Name, ConfigOperation Operation, string? Value)> changes)
+    {
+        lock (_topicsLock)
+        {
+            if (!_topics.TryGetValue(name, out var topic)) return false;
+            var configs = topic.Configs.ToDictionary(c => c.Key, c => (string?)c.Value);
+            foreach (var (config, operation, value) in changes)
+            {
+                if (!TopicConfig.Names.Contains(config)) throw new InvalidConfigException($"Unknown topic config '{config}'.");
+                if (operation is ConfigOperation.Append or ConfigOperation.Subtract && !TopicConfig.IsList(config))
+                    throw new InvalidConfigException($"Topic config '{config}' is not a list: {operation} does not apply to it.");
+                var items = (configs.TryGetValue(config, out var current) && current is not null ? current : topic.EffectiveConfig(config))
+                    .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+                var given = (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                switch (operation)
+                {
+                    case ConfigOperation.Set: configs[config] = value; break;
+                    case ConfigOperation.Delete: configs.Remove(config); break;
+                    case ConfigOperation.Append: configs[config] = string.Join(",", items.Concat(given.Where(g => !items.Contains(g)))); break;
+                    case ConfigOperation.Subtract: configs[config] = string.Join(",", items.Where(i => !given.Contains(i))); break;
+                    default: throw new InvalidConfigException($"Unknown config operation {(int)operation}.");
+                }
+            }
+            topic.ReplaceConfigs(TopicConfig.Validate(configs));
+            return true;
+        }
+    }
+
+    /// <summary>
     /// Adds partitions to a topic so that it has <paramref name="total"/>, durably. False when there
     /// is no such topic; <see cref="InvalidPartitionsException"/> when the count does not grow.
     /// </summary>
@@ -341,6 +374,15 @@ public sealed partial class LogManager : IDisposable
 }
 
 public sealed class TopicExistsException(string message) : Exception(message);
+
+/// <summary>IncrementalAlterConfigs' operations, with Kafka's numbers.</summary>
+public enum ConfigOperation : sbyte
+{
+    Set = 0,
+    Delete = 1,
+    Append = 2,
+    Subtract = 3,
+}
 
 public sealed class InvalidTopicException(string message) : Exception(message);
 

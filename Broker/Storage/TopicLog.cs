@@ -46,7 +46,10 @@ public sealed class TopicLog
 
     /// <summary>Every config with its effective value and whether it is the default, for DescribeConfigs.</summary>
     public IReadOnlyList<TopicConfigEntry> DescribeConfigs() =>
-        TopicConfig.Names.Select(n => new TopicConfigEntry(n, EffectiveConfig(n), !_configs.ContainsKey(n))).ToList();
+        TopicConfig.Names.Select(n => new TopicConfigEntry(n, EffectiveConfig(n), !_configs.ContainsKey(n))
+        {
+            Source = _configs.ContainsKey(n) ? ConfigSource.Topic : TopicConfig.DefaultSource(n, _context.Options),
+        }).ToList();
 
     internal sealed record Metadata(Guid TopicId, Dictionary<string, string>? Configs, int? PartitionCount = null, bool Deleted = false);
 
@@ -157,7 +160,10 @@ public sealed class TopicLog
     }
 }
 
-public sealed record TopicConfigEntry(string Name, string? Value, bool IsDefault, bool IsSensitive = false, bool ReadOnly = false);
+public sealed record TopicConfigEntry(string Name, string? Value, bool IsDefault, bool IsSensitive = false, bool ReadOnly = false)
+{
+    public ConfigSource Source { get; init; } = IsDefault ? ConfigSource.Default : ConfigSource.Topic;
+}
 
 /// <summary>A topic whose files exist but cannot be opened (unreadable topic.json, missing partitions): Kafka's KAFKA_STORAGE_ERROR.</summary>
 public sealed class TopicUnavailableException(string topic, string reason) : IOException($"topic {topic} is unavailable: {reason}")
