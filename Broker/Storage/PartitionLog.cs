@@ -41,7 +41,7 @@ public sealed class PartitionLog
         CutBackAfterStorageError();
         _deletedBefore = ReadLogStartCheckpoint();
         _logEndOffset = _segments[^1].NextOffset;
-        if (!(cleanShutdown && _producers.TryLoad(context.Disk, directory)))
+        if (!(cleanShutdown && _producers.TryLoad(context.Disk, directory, context.NowMs)))
         {
             foreach (var header in _segments.SelectMany(s => s.BatchHeaders())) _producers.Record(header, header.MaxTimestamp);
         }

@@ -101,13 +101,15 @@ internal sealed class ProducerStateTable
     /// deletion need not be durable: a snapshot is only trusted beside the clean-shutdown marker,
     /// whose removal on start is.)
     /// </summary>
-    public bool TryLoad(IDisk disk, string directory)
+    public bool TryLoad(IDisk disk, string directory, long nowMs)
     {
         var path = Path.Combine(directory, FileName);
         if (!disk.FileExists(path)) return false;
         try
         {
             _producers = JsonSerializer.Deserialize<Dictionary<long, ProducerEntry>>(disk.ReadAllBytes(path)) ?? [];
+            // Snapshots from before expiry existed carry no last write: count from now, not from 1970.
+            foreach (var entry in _producers.Values.Where(e => e.LastWriteMs == 0)) entry.LastWriteMs = nowMs;
             return true;
         }
         catch (JsonException)

@@ -88,4 +88,20 @@ public sealed class CompressedBatchTests
             Assert.Equal(Offset.End, after[0].Offset); // none at or after: -1, which librdkafka reports as End
         }
     }
+
+    [Theory]
+    [InlineData("none")]
+    [InlineData("gzip")]
+    public async Task Kafkajs_offsets_for_a_time_inside_a_batch_find_the_first_record_at_or_after_it(string codec)
+    {
+        await using var broker = await BrokerProcess.StartAsync();
+        var start = new DateTimeOffset(2026, 11, 1, 10, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        var asked = new[] { start + 3 * 60_000, start + 6 * 60_000 + 30_000, start };
+        var clients = Path.Combine(ExternalTool.RepoRoot, "tests", "clients");
+        var run = await ExternalTool.RunAsync("node",
+            ["offsets-by-time.js", broker.BootstrapServers, $"times-{codec}", start.ToString(), codec, .. asked.Select(t => t.ToString())], workingDirectory: clients);
+        Assert.True(run.ExitCode == 0, $"{run.Stdout}\n{run.Stderr}");
+
+        Assert.Equal([3L, 7L, 0L], System.Text.Json.JsonSerializer.Deserialize<long[]>(run.Stdout)!);
+    }
 }
