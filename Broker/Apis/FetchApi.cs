@@ -1,4 +1,5 @@
 using Shop.Broker.Protocol;
+using Shop.Broker.Protocol.Messages;
 using Shop.Broker.Storage;
 using Shop.Broker.Telemetry;
 
@@ -8,51 +9,33 @@ namespace Shop.Broker.Apis;
 /// Fetch v4–11 (v10+ zstd). Long poll: the answer waits up to MaxWaitMs until MinBytes are there,
 /// woken by appends rather than polling. Whole batches are returned, the first one even when it
 /// exceeds the byte limits (as Kafka does). Records are never null. No transactions: the last
-/// stable offset is the high watermark. No fetch sessions (clients send id 0, epoch -1).
+/// stable offset is the high watermark. No fetch sessions (clients send id 0, epoch -1), so
+/// forgotten topics (v7+) and the rack id (v11+) are ignored.
 /// </summary>
-public sealed class FetchApi(LogManager logs) : KafkaApi
+public sealed class FetchApi(LogManager logs) : KafkaApi<FetchRequest, FetchResponse>
 {
-    public override ApiVersionRange Versions { get; } = new(ApiKeys.Fetch, 4, 11, FlexibleFrom: 12);
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.Fetch, 4, 11, FetchRequest.FlexibleFrom);
 
     private sealed record PartitionFetch(int Partition, long Offset, int MaxBytes, PartitionLog? Log);
 
     private sealed record PartitionData(ErrorCode Error, long HighWatermark, long LogStartOffset, ReadOnlyMemory<byte> Records);
 
-    public override async ValueTask<bool> HandleAsync(KafkaRequest request, KafkaWriter response, CancellationToken cancellationToken)
+    protected override async ValueTask<FetchResponse?> HandleAsync(FetchRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
-        var version = request.Version;
-        var reader = request.BodyReader();
-        _ = reader.ReadInt32(); // replica id
-        var maxWaitMs = reader.ReadInt32();
-        var minBytes = reader.ReadInt32();
-        var maxBytes = reader.ReadInt32();
-        _ = reader.ReadInt8(); // isolation level: without transactions both levels read up to the high watermark
-        if (version >= 7) { _ = reader.ReadInt32(); _ = reader.ReadInt32(); } // session id, epoch
-        var topicCount = reader.ReadArrayLength();
-        var topics = new List<(string Name, List<PartitionFetch> Partitions)>(topicCount);
-        for (var t = 0; t < topicCount; t++)
+        // Isolation level: without transactions both levels read up to the high watermark.
+        var topics = new List<(string Name, List<PartitionFetch> Partitions)>(request.Topics.Count);
+        foreach (var fetchTopic in request.Topics)
         {
-            var name = reader.ReadString();
-            logs.TryGetTopic(name, out var topic);
-            var partitionCount = reader.ReadArrayLength();
-            var partitions = new List<PartitionFetch>(partitionCount);
-            for (var p = 0; p < partitionCount; p++)
-            {
-                var index = reader.ReadInt32();
-                if (version >= 9) _ = reader.ReadInt32(); // current leader epoch
-                var offset = reader.ReadInt64();
-                if (version >= 5) _ = reader.ReadInt64(); // follower log start offset
-                var partitionMaxBytes = reader.ReadInt32();
-                var log = topic is not null && index >= 0 && index < topic.Partitions.Count ? topic.Partitions[index] : null;
-                partitions.Add(new PartitionFetch(index, offset, partitionMaxBytes, log));
-            }
-            topics.Add((name, partitions));
+            logs.TryGetTopic(fetchTopic.Topic, out var topic);
+            var partitions = fetchTopic.Partitions.Select(p => new PartitionFetch(p.Partition, p.FetchOffset, p.PartitionMaxBytes,
+                topic is not null && p.Partition >= 0 && p.Partition < topic.Partitions.Count ? topic.Partitions[p.Partition] : null)).ToList();
+            topics.Add((fetchTopic.Topic, partitions));
         }
-        // Forgotten topics (v7+) and rack id (v11+) only matter with fetch sessions: not read.
 
-        var deadline = DateTime.UtcNow.AddMilliseconds(Math.Max(0, maxWaitMs));
+        var maxBytes = request.MaxBytes;
+        var deadline = DateTime.UtcNow.AddMilliseconds(Math.Max(0, request.MaxWaitMs));
         var results = ReadAll(topics, maxBytes, out var totalBytes, out var anyError);
-        while (totalBytes < minBytes && !anyError && DateTime.UtcNow < deadline)
+        while (totalBytes < request.MinBytes && !anyError && DateTime.UtcNow < deadline)
         {
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var remaining = deadline - DateTime.UtcNow;
@@ -80,37 +63,33 @@ public sealed class FetchApi(LogManager logs) : KafkaApi
             results = ReadAll(topics, maxBytes, out totalBytes, out anyError);
         }
 
-        response.WriteInt32(0); // throttle time: always 0 (kafkajs would treat it as client throttling)
-        if (version >= 7)
-        {
-            response.WriteInt16((short)ErrorCode.None);
-            response.WriteInt32(0); // session id: sessions not used
-        }
-        response.WriteArrayLength(topics.Count);
+        // Throttle time always 0 (kafkajs would treat it as client throttling); session id 0: sessions not used.
+        var response = new FetchResponse();
         var r = 0;
         foreach (var (name, partitions) in topics)
         {
-            response.WriteString(name);
-            response.WriteArrayLength(partitions.Count);
+            var topicResponse = new FetchResponse.FetchableTopicResponse { Topic = name };
             foreach (var partition in partitions)
             {
                 var data = results[r++];
-                response.WriteInt32(partition.Partition);
-                response.WriteInt16((short)data.Error);
-                response.WriteInt64(data.HighWatermark);
-                response.WriteInt64(data.HighWatermark); // last stable offset
-                if (version >= 5) response.WriteInt64(data.LogStartOffset);
-                response.WriteArrayLength(0); // aborted transactions
-                if (version >= 11) response.WriteInt32(-1); // preferred read replica
-                response.WriteBytes(data.Records.Span);
+                topicResponse.Partitions.Add(new FetchResponse.PartitionData
+                {
+                    PartitionIndex = partition.Partition,
+                    ErrorCode = (short)data.Error,
+                    HighWatermark = data.HighWatermark,
+                    LastStableOffset = data.HighWatermark,
+                    LogStartOffset = data.LogStartOffset,
+                    Records = data.Records,
+                });
                 if (data.Records.Length > 0)
                 {
                     using var handOver = BrokerTelemetry.StartFetch(name, partition.Partition, data.Records.Span);
                     handOver?.SetTag("messaging.kafka.offset", partition.Offset);
                 }
             }
+            response.Responses.Add(topicResponse);
         }
-        return true;
+        return response;
     }
 
     private static List<PartitionData> ReadAll(List<(string Name, List<PartitionFetch> Partitions)> topics, int maxBytes,
