@@ -28,7 +28,8 @@ public sealed class FieldSchema
 
     public static FieldSchema Parse(JsonElement json) => new()
     {
-        Name = json.GetProperty("name").GetString()!,
+        // A few schemas spell a field in camelCase (CreateTopicsRequest's timeoutMs): C# properties are PascalCase.
+        Name = Pascal(json.GetProperty("name").GetString()!),
         Type = json.GetProperty("type").GetString()!,
         Versions = VersionSpan.Parse(Text(json, "versions")),
         NullableVersions = VersionSpan.Parse(Text(json, "nullableVersions")),
@@ -39,6 +40,8 @@ public sealed class FieldSchema
         About = Text(json, "about"),
         Fields = json.TryGetProperty("fields", out var fields) ? fields.EnumerateArray().Select(Parse).ToList() : null,
     };
+
+    private static string Pascal(string name) => char.ToUpperInvariant(name[0]) + name[1..];
 
     internal static string? Text(JsonElement json, string name) => json.TryGetProperty(name, out var value) ? value.GetString() : null;
 }

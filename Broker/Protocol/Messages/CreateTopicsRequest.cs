@@ -21,10 +21,10 @@ public sealed partial class CreateTopicsRequest : IKafkaMessage<CreateTopicsRequ
     public List<CreatableTopic> Topics { get; set; } = [];
 
     /// <summary>How long to wait in milliseconds before timing out the request.</summary>
-    public int timeoutMs { get; set; } = 60000;
+    public int TimeoutMs { get; set; } = 60000;
 
     /// <summary>If true, check that the topics can be created as specified, but don't create anything.</summary>
-    public bool validateOnly { get; set; }
+    public bool ValidateOnly { get; set; }
 
     public static CreateTopicsRequest Read(ref KafkaReader reader, short version)
     {
@@ -37,10 +37,10 @@ public sealed partial class CreateTopicsRequest : IKafkaMessage<CreateTopicsRequ
             for (var i = 0; i < count; i++) items.Add(CreatableTopic.Read(ref reader, version));
             result.Topics = items;
         }
-        result.timeoutMs = reader.ReadInt32();
+        result.TimeoutMs = reader.ReadInt32();
         if (version >= 1)
         {
-            result.validateOnly = reader.ReadBool();
+            result.ValidateOnly = reader.ReadBool();
         }
         if (flexible) reader.SkipTaggedFields();
         return result;
@@ -51,10 +51,10 @@ public sealed partial class CreateTopicsRequest : IKafkaMessage<CreateTopicsRequ
         var flexible = IsFlexible(version);
         writer.WriteArrayLength(Topics.Count, flexible);
         foreach (var item in Topics) item.Write(writer, version);
-        writer.WriteInt32(timeoutMs);
+        writer.WriteInt32(TimeoutMs);
         if (version >= 1)
         {
-            writer.WriteBool(validateOnly);
+            writer.WriteBool(ValidateOnly);
         }
         if (flexible) writer.WriteEmptyTaggedFields();
     }
