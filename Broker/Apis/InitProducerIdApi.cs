@@ -1,4 +1,5 @@
 using Shop.Broker.Protocol;
+using Shop.Broker.Protocol.Messages;
 
 namespace Shop.Broker.Apis;
 
@@ -7,30 +8,14 @@ namespace Shop.Broker.Apis;
 /// on). Hands out a fresh producer id, epoch 0. Ids start from the clock so that a restarted broker
 /// does not hand out an id it gave before. Transactions are not supported.
 /// </summary>
-public sealed class InitProducerIdApi : KafkaApi
+public sealed class InitProducerIdApi : KafkaApi<InitProducerIdRequest, InitProducerIdResponse>
 {
     private long _nextProducerId = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-    public override ApiVersionRange Versions { get; } = new(ApiKeys.InitProducerId, 0, 1, FlexibleFrom: 2);
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.InitProducerId, 0, 1, InitProducerIdRequest.FlexibleFrom);
 
-    public override ValueTask<bool> HandleAsync(KafkaRequest request, KafkaWriter response, CancellationToken cancellationToken)
-    {
-        var reader = request.BodyReader();
-        var transactionalId = reader.ReadNullableString();
-        _ = reader.ReadInt32(); // transaction timeout
-        response.WriteInt32(0); // throttle time
-        if (transactionalId is not null)
-        {
-            response.WriteInt16((short)ErrorCode.InvalidRequest);
-            response.WriteInt64(-1);
-            response.WriteInt16(-1);
-        }
-        else
-        {
-            response.WriteInt16((short)ErrorCode.None);
-            response.WriteInt64(Interlocked.Increment(ref _nextProducerId));
-            response.WriteInt16(0);
-        }
-        return ValueTask.FromResult(true);
-    }
+    protected override ValueTask<InitProducerIdResponse?> HandleAsync(InitProducerIdRequest request, KafkaRequest context, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<InitProducerIdResponse?>(request.TransactionalId is not null
+            ? new InitProducerIdResponse { ErrorCode = (short)ErrorCode.InvalidRequest, ProducerId = -1, ProducerEpoch = -1 }
+            : new InitProducerIdResponse { ErrorCode = (short)ErrorCode.None, ProducerId = Interlocked.Increment(ref _nextProducerId), ProducerEpoch = 0 });
 }
