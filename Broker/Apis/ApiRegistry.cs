@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Shop.Broker.Protocol;
+using Shop.Broker.Protocol.Messages;
 using Shop.Broker.Telemetry;
 
 namespace Shop.Broker.Apis;
@@ -43,36 +44,35 @@ public sealed class ApiRegistry
         {
             return RequestOutcome.Close($"unreadable request header: {ex.Message}");
         }
-        if (!_apis.TryGetValue(header.ApiKey, out var api))
+        if (!_apis.TryGetValue(header.RequestApiKey, out var api))
         {
-            return RequestOutcome.Close($"unknown API key {header.ApiKey} (client {header.ClientId})");
+            return RequestOutcome.Close($"unknown API key {header.RequestApiKey} (client {header.ClientId})");
         }
 
         var versions = api.Versions;
-        if (!versions.Supports(header.ApiVersion) && header.ApiKey != ApiKeys.ApiVersions)
+        if (!versions.Supports(header.RequestApiVersion) && header.RequestApiKey != ApiKeys.ApiVersions)
         {
             // Clients negotiate through ApiVersions first; Kafka itself closes on anything else.
-            return RequestOutcome.Close($"API key {header.ApiKey} version {header.ApiVersion} is not supported ({versions.Min}–{versions.Max}) (client {header.ClientId})");
+            return RequestOutcome.Close($"API key {header.RequestApiKey} version {header.RequestApiVersion} is not supported ({versions.Min}–{versions.Max}) (client {header.ClientId})");
         }
 
         var response = new KafkaWriter();
-        response.WriteInt32(header.CorrelationId);
-        // Response header v1 for flexible versions, except ApiVersions whose header is always v0.
-        if (header.ApiKey != ApiKeys.ApiVersions && versions.IsFlexible(header.ApiVersion)) response.WriteEmptyTaggedFields();
+        new ResponseHeader { CorrelationId = header.CorrelationId }
+            .Write(response, ResponseHeader.VersionFor(header.RequestApiKey, versions.IsFlexible(header.RequestApiVersion)));
 
         var body = frame[(frame.Length - reader.Remaining)..];
         var started = Stopwatch.GetTimestamp();
         try
         {
             var respond = await api.HandleAsync(new KafkaRequest(header, body, this, clientHost), response, cancellationToken);
-            var apiTag = new KeyValuePair<string, object?>("kafka.api", _names[header.ApiKey]);
+            var apiTag = new KeyValuePair<string, object?>("kafka.api", _names[header.RequestApiKey]);
             BrokerTelemetry.Requests.Add(1, apiTag);
             BrokerTelemetry.RequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, apiTag);
             return new RequestOutcome(respond ? response.ToFrame() : null, null);
         }
         catch (MalformedRequestException ex)
         {
-            return RequestOutcome.Close($"malformed API key {header.ApiKey} v{header.ApiVersion} request: {ex.Message} (client {header.ClientId})");
+            return RequestOutcome.Close($"malformed API key {header.RequestApiKey} v{header.RequestApiVersion} request: {ex.Message} (client {header.ClientId})");
         }
     }
 }

@@ -1,4 +1,5 @@
 using Shop.Broker.Protocol;
+using Shop.Broker.Protocol.Messages;
 using Shop.Broker.Storage;
 
 namespace Shop.Broker.Apis;
@@ -8,66 +9,42 @@ namespace Shop.Broker.Apis;
 /// broker defaults). A single node cannot hold more than one replica: a larger replication factor
 /// is refused with a message that says so. validate_only checks everything and creates nothing.
 /// </summary>
-public sealed class CreateTopicsApi(LogManager logs, BrokerOptions options, ILogger<CreateTopicsApi> logger) : KafkaApi
+public sealed class CreateTopicsApi(LogManager logs, BrokerOptions options, ILogger<CreateTopicsApi> logger) : KafkaApi<CreateTopicsRequest, CreateTopicsResponse>
 {
-    public override ApiVersionRange Versions { get; } = new(ApiKeys.CreateTopics, 2, 4, FlexibleFrom: 5);
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.CreateTopics, 2, 4, CreateTopicsRequest.FlexibleFrom);
 
-    private sealed record CreatableTopic(string Name, int Partitions, short ReplicationFactor, int Assignments, Dictionary<string, string?> Configs);
-
-    public override ValueTask<bool> HandleAsync(KafkaRequest request, KafkaWriter response, CancellationToken cancellationToken)
+    protected override ValueTask<CreateTopicsResponse?> HandleAsync(CreateTopicsRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
-        var reader = request.BodyReader();
-        var count = reader.ReadArrayLength();
-        var topics = new List<CreatableTopic>(count);
-        for (var i = 0; i < count; i++)
+        // The timeout is not used: creation is done before the answer.
+        var response = new CreateTopicsResponse();
+        foreach (var topic in request.Topics)
         {
-            var name = reader.ReadString();
-            var partitions = reader.ReadInt32();
-            var replicationFactor = reader.ReadInt16();
-            var assignments = reader.ReadArrayLength();
-            for (var a = 0; a < assignments; a++)
-            {
-                _ = reader.ReadInt32();
-                var brokers = reader.ReadArrayLength(4);
-                for (var b = 0; b < brokers; b++) _ = reader.ReadInt32();
-            }
-            var configCount = reader.ReadArrayLength();
-            var configs = new Dictionary<string, string?>();
-            for (var c = 0; c < configCount; c++) configs[reader.ReadString()] = reader.ReadNullableString();
-            topics.Add(new CreatableTopic(name, partitions, replicationFactor, assignments, configs));
+            var (error, message) = Create(topic, request.ValidateOnly);
+            response.Topics.Add(new CreateTopicsResponse.CreatableTopicResult { Name = topic.Name, ErrorCode = (short)error, ErrorMessage = message });
         }
-        _ = reader.ReadInt32(); // timeout
-        var validateOnly = reader.ReadBool();
-
-        response.WriteInt32(0); // throttle time
-        response.WriteArrayLength(topics.Count);
-        foreach (var topic in topics)
-        {
-            var (error, message) = Create(topic, validateOnly);
-            response.WriteString(topic.Name);
-            response.WriteInt16((short)error);
-            response.WriteNullableString(message);
-        }
-        return ValueTask.FromResult(true);
+        return ValueTask.FromResult<CreateTopicsResponse?>(response);
     }
 
-    private (ErrorCode, string?) Create(CreatableTopic topic, bool validateOnly)
+    private (ErrorCode, string?) Create(CreateTopicsRequest.CreatableTopic topic, bool validateOnly)
     {
         if (topic.ReplicationFactor is not (-1 or 1))
             return (ErrorCode.InvalidReplicationFactor, $"Replication factor {topic.ReplicationFactor} is impossible: this broker is a single node (use 1 or -1).");
-        var partitions = topic.Assignments > 0 ? topic.Assignments : topic.Partitions == -1 ? options.DefaultPartitions : topic.Partitions;
-        if (partitions < 1) return (ErrorCode.InvalidPartitions, $"Partition count {topic.Partitions} must be at least 1 (or -1 for the default).");
+        var assignments = topic.Assignments.Count;
+        var partitions = assignments > 0 ? assignments : topic.NumPartitions == -1 ? options.DefaultPartitions : topic.NumPartitions;
+        if (partitions < 1) return (ErrorCode.InvalidPartitions, $"Partition count {topic.NumPartitions} must be at least 1 (or -1 for the default).");
+        var configs = new Dictionary<string, string?>();
+        foreach (var config in topic.Configs) configs[config.Name] = config.Value;
         try
         {
             if (validateOnly)
             {
                 if (LogManager.ValidateTopicName(topic.Name) is { } problem) throw new InvalidTopicException(problem);
-                TopicConfig.Validate(topic.Configs);
+                TopicConfig.Validate(configs);
                 if (logs.TryGetTopic(topic.Name, out _)) throw new TopicExistsException($"Topic '{topic.Name}' already exists.");
             }
             else
             {
-                logs.CreateTopic(topic.Name, partitions, topic.Configs);
+                logs.CreateTopic(topic.Name, partitions, configs);
             }
             return (ErrorCode.None, null);
         }

@@ -1,34 +1,23 @@
 using Shop.Broker.Groups;
 using Shop.Broker.Protocol;
+using Shop.Broker.Protocol.Messages;
 
 namespace Shop.Broker.Apis;
 
 /// <summary>DeleteGroups v0–1: forgets a group without members and its committed offsets.</summary>
-public sealed class DeleteGroupsApi(GroupCoordinator groups) : KafkaApi
+public sealed class DeleteGroupsApi(GroupCoordinator groups) : KafkaApi<DeleteGroupsRequest, DeleteGroupsResponse>
 {
-    public override ApiVersionRange Versions { get; } = new(ApiKeys.DeleteGroups, 0, 1, FlexibleFrom: 2);
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.DeleteGroups, 0, 1, DeleteGroupsRequest.FlexibleFrom);
 
-    public override async ValueTask<bool> HandleAsync(KafkaRequest request, KafkaWriter response, CancellationToken cancellationToken)
+    protected override async ValueTask<DeleteGroupsResponse?> HandleAsync(DeleteGroupsRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
-        var reader = request.BodyReader();
-        var count = reader.ReadArrayLength();
-        var ids = new List<string>(count);
-        for (var i = 0; i < count; i++) ids.Add(reader.ReadString());
-
-        var results = new List<(string, ErrorCode)>(ids.Count);
-        foreach (var id in ids)
+        var response = new DeleteGroupsResponse();
+        foreach (var id in request.GroupsNames)
         {
-            var known = groups.GroupIds.Contains(id);
-            results.Add((id, !known ? ErrorCode.GroupIdNotFound
-                : await groups.DeleteAsync(id, cancellationToken) ? ErrorCode.None : ErrorCode.NonEmptyGroup));
+            var error = !groups.GroupIds.Contains(id) ? ErrorCode.GroupIdNotFound
+                : await groups.DeleteAsync(id, cancellationToken) ? ErrorCode.None : ErrorCode.NonEmptyGroup;
+            response.Results.Add(new DeleteGroupsResponse.DeletableGroupResult { GroupId = id, ErrorCode = (short)error });
         }
-        response.WriteInt32(0); // throttle time
-        response.WriteArrayLength(results.Count);
-        foreach (var (id, error) in results)
-        {
-            response.WriteString(id);
-            response.WriteInt16((short)error);
-        }
-        return true;
+        return response;
     }
 }

@@ -1,28 +1,22 @@
 using Shop.Broker.Protocol;
+using Shop.Broker.Protocol.Messages;
 using Shop.Broker.Storage;
 
 namespace Shop.Broker.Apis;
 
 /// <summary>DeleteTopics v0–3: removes each named topic and its files, durably; internal topics are refused.</summary>
-public sealed class DeleteTopicsApi(LogManager logs) : KafkaApi
+public sealed class DeleteTopicsApi(LogManager logs) : KafkaApi<DeleteTopicsRequest, DeleteTopicsResponse>
 {
-    public override ApiVersionRange Versions { get; } = new(ApiKeys.DeleteTopics, 0, 3, FlexibleFrom: 4);
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.DeleteTopics, 0, 3, DeleteTopicsRequest.FlexibleFrom);
 
-    public override ValueTask<bool> HandleAsync(KafkaRequest request, KafkaWriter response, CancellationToken cancellationToken)
+    protected override ValueTask<DeleteTopicsResponse?> HandleAsync(DeleteTopicsRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
-        var reader = request.BodyReader();
-        var count = reader.ReadArrayLength();
-        var names = new List<string>(count);
-        for (var i = 0; i < count; i++) names.Add(reader.ReadString());
-
-        if (request.Version >= 1) response.WriteInt32(0); // throttle time
-        response.WriteArrayLength(names.Count);
-        foreach (var name in names)
+        var response = new DeleteTopicsResponse();
+        foreach (var name in request.TopicNames)
         {
-            response.WriteString(name);
-            response.WriteInt16((short)Delete(name));
+            response.Responses.Add(new DeleteTopicsResponse.DeletableTopicResult { Name = name, ErrorCode = (short)Delete(name) });
         }
-        return ValueTask.FromResult(true);
+        return ValueTask.FromResult<DeleteTopicsResponse?>(response);
     }
 
     private ErrorCode Delete(string name)

@@ -1,14 +1,15 @@
 using System.Globalization;
 using Shop.Broker.Protocol;
+using Shop.Broker.Protocol.Messages;
 using Shop.Broker.Storage;
 
 namespace Shop.Broker.Apis;
 
 /// <summary>
 /// DescribeConfigs v0–1 for topics (every config with its effective value, default or set) and for
-/// this broker (its settings, read-only).
+/// this broker (its settings, read-only). Synonyms (v1+) are not tracked: the list is always empty.
 /// </summary>
-public sealed class DescribeConfigsApi(LogManager logs, BrokerOptions options) : KafkaApi
+public sealed class DescribeConfigsApi(LogManager logs, BrokerOptions options) : KafkaApi<DescribeConfigsRequest, DescribeConfigsResponse>
 {
     private const sbyte TopicResource = 2;
     private const sbyte BrokerResource = 4;
@@ -16,48 +17,33 @@ public sealed class DescribeConfigsApi(LogManager logs, BrokerOptions options) :
     private const sbyte SourceStaticBroker = 4;
     private const sbyte SourceDefault = 5;
 
-    public override ApiVersionRange Versions { get; } = new(ApiKeys.DescribeConfigs, 0, 1, FlexibleFrom: 4);
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.DescribeConfigs, 0, 1, DescribeConfigsRequest.FlexibleFrom);
 
-    public override ValueTask<bool> HandleAsync(KafkaRequest request, KafkaWriter response, CancellationToken cancellationToken)
+    protected override ValueTask<DescribeConfigsResponse?> HandleAsync(DescribeConfigsRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
-        var version = request.Version;
-        var reader = request.BodyReader();
-        var count = reader.ReadArrayLength();
-        var resources = new List<(sbyte Type, string Name, HashSet<string>? Keys)>(count);
-        for (var i = 0; i < count; i++)
+        var response = new DescribeConfigsResponse();
+        foreach (var resource in request.Resources)
         {
-            var type = reader.ReadInt8();
-            var name = reader.ReadString();
-            var keyCount = reader.ReadArrayLength();
-            HashSet<string>? keys = keyCount < 0 ? null : [];
-            for (var k = 0; k < keyCount; k++) keys!.Add(reader.ReadString());
-            resources.Add((type, name, keys));
-        }
-        // include_synonyms (v1+): synonyms are not tracked, so the list is always empty.
-
-        response.WriteInt32(0); // throttle time
-        response.WriteArrayLength(resources.Count);
-        foreach (var (type, name, keys) in resources)
-        {
-            var (error, message, entries) = Describe(type, name);
-            response.WriteInt16((short)error);
-            response.WriteNullableString(message);
-            response.WriteInt8(type);
-            response.WriteString(name);
-            var selected = entries.Where(e => keys is null || keys.Contains(e.Entry.Name)).ToList();
-            response.WriteArrayLength(selected.Count);
-            foreach (var (entry, source) in selected)
+            var (error, message, entries) = Describe(resource.ResourceType, resource.ResourceName);
+            var keys = resource.ConfigurationKeys; // null = every config
+            response.Results.Add(new DescribeConfigsResponse.DescribeConfigsResult
             {
-                response.WriteString(entry.Name);
-                response.WriteNullableString(entry.Value);
-                response.WriteBool(entry.ReadOnly);
-                if (version == 0) response.WriteBool(entry.IsDefault);
-                else response.WriteInt8(source);
-                response.WriteBool(entry.IsSensitive);
-                if (version >= 1) response.WriteArrayLength(0); // synonyms
-            }
+                ErrorCode = (short)error,
+                ErrorMessage = message,
+                ResourceType = resource.ResourceType,
+                ResourceName = resource.ResourceName,
+                Configs = entries.Where(e => keys is null || keys.Contains(e.Entry.Name)).Select(e => new DescribeConfigsResponse.DescribeConfigsResourceResult
+                {
+                    Name = e.Entry.Name,
+                    Value = e.Entry.Value,
+                    ReadOnly = e.Entry.ReadOnly,
+                    IsDefault = e.Entry.IsDefault, // v0
+                    ConfigSource = e.Source, // v1+
+                    IsSensitive = e.Entry.IsSensitive,
+                }).ToList(),
+            });
         }
-        return ValueTask.FromResult(true);
+        return ValueTask.FromResult<DescribeConfigsResponse?>(response);
     }
 
     private (ErrorCode, string?, List<(TopicConfigEntry Entry, sbyte Source)>) Describe(sbyte type, string name)
@@ -65,7 +51,7 @@ public sealed class DescribeConfigsApi(LogManager logs, BrokerOptions options) :
         switch (type)
         {
             case TopicResource when logs.TryGetTopic(name, out var topic):
-                return (ErrorCode.None, null, topic.DescribeConfigs().Select(e => (e, e.IsDefault ? SourceDefault : SourceTopic)).ToList());
+                return (ErrorCode.None, null, topic.DescribeConfigs().Select(e => (e, (sbyte)e.Source)).ToList());
             case TopicResource:
                 return (ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist.", []);
             case BrokerResource:

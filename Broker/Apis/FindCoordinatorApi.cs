@@ -1,23 +1,20 @@
 using Shop.Broker.Protocol;
+using Shop.Broker.Protocol.Messages;
 
 namespace Shop.Broker.Apis;
 
-/// <summary>FindCoordinator v0–2: this single node coordinates every group (and would every transaction).</summary>
-public sealed class FindCoordinatorApi(BrokerOptions options) : KafkaApi
+/// <summary>FindCoordinator v0–2: this single node coordinates every group (and would every transaction), whatever the key.</summary>
+public sealed class FindCoordinatorApi(BrokerOptions options) : KafkaApi<FindCoordinatorRequest, FindCoordinatorResponse>
 {
-    public override ApiVersionRange Versions { get; } = new(ApiKeys.FindCoordinator, 0, 2, FlexibleFrom: 3);
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.FindCoordinator, 0, 2, FindCoordinatorRequest.FlexibleFrom);
 
-    public override ValueTask<bool> HandleAsync(KafkaRequest request, KafkaWriter response, CancellationToken cancellationToken)
-    {
-        var reader = request.BodyReader();
-        _ = reader.ReadString(); // key: the group id
-        if (request.Version >= 1) _ = reader.ReadInt8(); // key type
-        if (request.Version >= 1) response.WriteInt32(0); // throttle time
-        response.WriteInt16((short)ErrorCode.None);
-        if (request.Version >= 1) response.WriteNullableString(null);
-        response.WriteInt32(options.NodeId);
-        response.WriteString(options.AdvertisedHost);
-        response.WriteInt32(options.PublicPort);
-        return ValueTask.FromResult(true);
-    }
+    protected override ValueTask<FindCoordinatorResponse?> HandleAsync(FindCoordinatorRequest request, KafkaRequest context, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<FindCoordinatorResponse?>(new FindCoordinatorResponse
+        {
+            ErrorCode = (short)ErrorCode.None,
+            ErrorMessage = null,
+            NodeId = options.NodeId,
+            Host = options.AdvertisedHost,
+            Port = options.PublicPort,
+        });
 }

@@ -1,22 +1,17 @@
 using Shop.Broker.Groups;
 using Shop.Broker.Protocol;
+using Shop.Broker.Protocol.Messages;
 
 namespace Shop.Broker.Apis;
 
 /// <summary>Heartbeat v0–3: keeps a member's session; REBALANCE_IN_PROGRESS tells it to rejoin.</summary>
-public sealed class HeartbeatApi(GroupCoordinator groups) : KafkaApi
+public sealed class HeartbeatApi(GroupCoordinator groups) : KafkaApi<HeartbeatRequest, HeartbeatResponse>
 {
-    public override ApiVersionRange Versions { get; } = new(ApiKeys.Heartbeat, 0, 3, FlexibleFrom: 4);
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.Heartbeat, 0, 3, HeartbeatRequest.FlexibleFrom);
 
-    public override ValueTask<bool> HandleAsync(KafkaRequest request, KafkaWriter response, CancellationToken cancellationToken)
+    protected override ValueTask<HeartbeatResponse?> HandleAsync(HeartbeatRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
-        var reader = request.BodyReader();
-        var groupId = reader.ReadString();
-        var generation = reader.ReadInt32();
-        var memberId = reader.ReadString();
-        var error = groups.Find(groupId)?.Heartbeat(memberId, generation) ?? ErrorCode.UnknownMemberId;
-        if (request.Version >= 1) response.WriteInt32(0); // throttle time
-        response.WriteInt16((short)error);
-        return ValueTask.FromResult(true);
+        var error = groups.Find(request.GroupId)?.Heartbeat(request.MemberId, request.GenerationId) ?? ErrorCode.UnknownMemberId;
+        return ValueTask.FromResult<HeartbeatResponse?>(new HeartbeatResponse { ErrorCode = (short)error });
     }
 }

@@ -1,4 +1,5 @@
 using Shop.Broker.Protocol;
+using Shop.Broker.Protocol.Messages;
 
 namespace Shop.Broker.Apis;
 
@@ -7,29 +8,12 @@ namespace Shop.Broker.Apis;
 /// on). Hands out a fresh producer id, epoch 0, from persisted blocks: never one given before,
 /// whatever the clock does. Transactions are not supported.
 /// </summary>
-public sealed class InitProducerIdApi(Storage.LogManager logs) : KafkaApi
+public sealed class InitProducerIdApi(Storage.LogManager logs) : KafkaApi<InitProducerIdRequest, InitProducerIdResponse>
 {
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.InitProducerId, 0, 1, InitProducerIdRequest.FlexibleFrom);
 
-    public override ApiVersionRange Versions { get; } = new(ApiKeys.InitProducerId, 0, 1, FlexibleFrom: 2);
-
-    public override ValueTask<bool> HandleAsync(KafkaRequest request, KafkaWriter response, CancellationToken cancellationToken)
-    {
-        var reader = request.BodyReader();
-        var transactionalId = reader.ReadNullableString();
-        _ = reader.ReadInt32(); // transaction timeout
-        response.WriteInt32(0); // throttle time
-        if (transactionalId is not null)
-        {
-            response.WriteInt16((short)ErrorCode.InvalidRequest);
-            response.WriteInt64(-1);
-            response.WriteInt16(-1);
-        }
-        else
-        {
-            response.WriteInt16((short)ErrorCode.None);
-            response.WriteInt64(logs.ProducerIds.Allocate());
-            response.WriteInt16(0);
-        }
-        return ValueTask.FromResult(true);
-    }
+    protected override ValueTask<InitProducerIdResponse?> HandleAsync(InitProducerIdRequest request, KafkaRequest context, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<InitProducerIdResponse?>(request.TransactionalId is not null
+            ? new InitProducerIdResponse { ErrorCode = (short)ErrorCode.InvalidRequest, ProducerId = -1, ProducerEpoch = -1 }
+            : new InitProducerIdResponse { ErrorCode = (short)ErrorCode.None, ProducerId = logs.ProducerIds.Allocate(), ProducerEpoch = 0 });
 }

@@ -1,4 +1,5 @@
 using Shop.Broker.Protocol;
+using Shop.Broker.Protocol.Messages;
 
 namespace Shop.Broker.Apis;
 
@@ -24,7 +25,7 @@ public sealed class KafkaRequest(RequestHeader header, ReadOnlyMemory<byte> body
 
     public RequestHeader Header { get; } = header;
 
-    public short Version => Header.ApiVersion;
+    public short Version => Header.RequestApiVersion;
 
     public ReadOnlyMemory<byte> Body { get; } = body;
 
@@ -44,4 +45,28 @@ public abstract class KafkaApi
     /// dispatcher wrote). Returns false when the protocol wants no response (Produce with acks=0).
     /// </summary>
     public abstract ValueTask<bool> HandleAsync(KafkaRequest request, KafkaWriter response, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// An API on generated message types: the handler sees the parsed request and returns the response
+/// (null: none at all, as for Produce with acks=0). Reading and writing bytes stays in Protocol/.
+/// </summary>
+public abstract class KafkaApi<TRequest, TResponse> : KafkaApi
+    where TRequest : IKafkaMessage<TRequest>
+    where TResponse : class, IKafkaMessage<TResponse>
+{
+    public sealed override async ValueTask<bool> HandleAsync(KafkaRequest request, KafkaWriter response, CancellationToken cancellationToken)
+    {
+        var answer = await HandleAsync(Parse(request), request, cancellationToken);
+        answer?.Write(response, request.Version);
+        return answer is not null;
+    }
+
+    private static TRequest Parse(KafkaRequest request)
+    {
+        var reader = request.BodyReader();
+        return TRequest.Read(ref reader, request.Version);
+    }
+
+    protected abstract ValueTask<TResponse?> HandleAsync(TRequest request, KafkaRequest context, CancellationToken cancellationToken);
 }

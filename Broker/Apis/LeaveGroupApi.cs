@@ -1,21 +1,17 @@
 using Shop.Broker.Groups;
 using Shop.Broker.Protocol;
+using Shop.Broker.Protocol.Messages;
 
 namespace Shop.Broker.Apis;
 
 /// <summary>LeaveGroup v0–1 (capped at 1 to keep kafkajs off the batched v3 form): the others rebalance at once.</summary>
-public sealed class LeaveGroupApi(GroupCoordinator groups) : KafkaApi
+public sealed class LeaveGroupApi(GroupCoordinator groups) : KafkaApi<LeaveGroupRequest, LeaveGroupResponse>
 {
-    public override ApiVersionRange Versions { get; } = new(ApiKeys.LeaveGroup, 0, 1, FlexibleFrom: 4);
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.LeaveGroup, 0, 1, LeaveGroupRequest.FlexibleFrom);
 
-    public override ValueTask<bool> HandleAsync(KafkaRequest request, KafkaWriter response, CancellationToken cancellationToken)
+    protected override ValueTask<LeaveGroupResponse?> HandleAsync(LeaveGroupRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
-        var reader = request.BodyReader();
-        var groupId = reader.ReadString();
-        var memberId = reader.ReadString();
-        var error = groups.Find(groupId)?.Leave(memberId) ?? ErrorCode.UnknownMemberId;
-        if (request.Version >= 1) response.WriteInt32(0); // throttle time
-        response.WriteInt16((short)error);
-        return ValueTask.FromResult(true);
+        var error = groups.Find(request.GroupId)?.Leave(request.MemberId) ?? ErrorCode.UnknownMemberId;
+        return ValueTask.FromResult<LeaveGroupResponse?>(new LeaveGroupResponse { ErrorCode = (short)error });
     }
 }

@@ -1,59 +1,50 @@
 using Shop.Broker.Protocol;
+using Shop.Broker.Protocol.Messages;
 
 namespace Shop.Broker.Apis;
 
 /// <summary>
 /// ListOffsets v1–3: -1 = latest (the high watermark, which is also the last stable offset without
 /// transactions), -2 = earliest (log start offset), otherwise the first record with a timestamp at
-/// or after the one asked for (offset -1 when there is none).
+/// or after the one asked for (offset -1 when there is none). The isolation level (v2+) changes
+/// nothing without transactions.
 /// </summary>
-public sealed class ListOffsetsApi(Storage.LogManager logs) : KafkaApi
+public sealed class ListOffsetsApi(Storage.LogManager logs) : KafkaApi<ListOffsetsRequest, ListOffsetsResponse>
 {
     public const long Latest = -1;
     public const long Earliest = -2;
 
-    public override ApiVersionRange Versions { get; } = new(ApiKeys.ListOffsets, 1, 3, FlexibleFrom: 6);
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.ListOffsets, 1, 3, ListOffsetsRequest.FlexibleFrom);
 
-    public override ValueTask<bool> HandleAsync(KafkaRequest request, KafkaWriter response, CancellationToken cancellationToken)
+    protected override ValueTask<ListOffsetsResponse?> HandleAsync(ListOffsetsRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
-        var version = request.Version;
-        var reader = request.BodyReader();
-        _ = reader.ReadInt32(); // replica id
-        if (version >= 2) _ = reader.ReadInt8(); // isolation level
-        if (version >= 2) response.WriteInt32(0); // throttle time
-        var topicCount = reader.ReadArrayLength();
-        response.WriteArrayLength(topicCount);
-        for (var t = 0; t < topicCount; t++)
+        var response = new ListOffsetsResponse();
+        foreach (var requested in request.Topics)
         {
-            var name = reader.ReadString();
-            logs.TryGetTopic(name, out var topic);
-            response.WriteString(name);
-            var partitionCount = reader.ReadArrayLength();
-            response.WriteArrayLength(partitionCount);
-            for (var p = 0; p < partitionCount; p++)
+            logs.TryGetTopic(requested.Name, out var topic);
+            var topicResponse = new ListOffsetsResponse.ListOffsetsTopicResponse { Name = requested.Name };
+            foreach (var partition in requested.Partitions)
             {
-                var index = reader.ReadInt32();
-                var timestamp = reader.ReadInt64();
-                response.WriteInt32(index);
+                var index = partition.PartitionIndex;
+                var answer = new ListOffsetsResponse.ListOffsetsPartitionResponse { PartitionIndex = index, Timestamp = -1, Offset = -1 };
                 if (topic is null || index < 0 || index >= topic.Partitions.Count)
                 {
-                    response.WriteInt16((short)ErrorCode.UnknownTopicOrPartition);
-                    response.WriteInt64(-1);
-                    response.WriteInt64(-1);
-                    continue;
+                    answer.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition;
                 }
-                var log = topic.Partitions[index];
-                var (offset, foundTimestamp) = timestamp switch
+                else
                 {
-                    Latest => (log.HighWatermark, -1L),
-                    Earliest => (log.LogStartOffset, -1L),
-                    _ => log.FindOffsetByTimestamp(timestamp) ?? (-1L, -1L),
-                };
-                response.WriteInt16((short)ErrorCode.None);
-                response.WriteInt64(foundTimestamp);
-                response.WriteInt64(offset);
+                    var log = topic.Partitions[index];
+                    (answer.Offset, answer.Timestamp) = partition.Timestamp switch
+                    {
+                        Latest => (log.HighWatermark, -1L),
+                        Earliest => (log.LogStartOffset, -1L),
+                        _ => log.FindOffsetByTimestamp(partition.Timestamp) ?? (-1L, -1L),
+                    };
+                }
+                topicResponse.Partitions.Add(answer);
             }
+            response.Topics.Add(topicResponse);
         }
-        return ValueTask.FromResult(true);
+        return ValueTask.FromResult<ListOffsetsResponse?>(response);
     }
 }

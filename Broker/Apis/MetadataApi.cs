@@ -1,4 +1,5 @@
 using Shop.Broker.Protocol;
+using Shop.Broker.Protocol.Messages;
 using Shop.Broker.Storage;
 
 namespace Shop.Broker.Apis;
@@ -6,59 +7,43 @@ namespace Shop.Broker.Apis;
 /// <summary>
 /// Metadata v1–6. Advertises the address clients really reach and our node as leader of every
 /// partition and as controller. Null topics = all topics; an unknown topic is created when
-/// auto-creation is on and the client allows it (v4+).
+/// auto-creation is on and the client allows it (v4+; before v4 the schema's default, true).
 /// </summary>
-public sealed class MetadataApi(LogManager logs, BrokerOptions options, ILogger<MetadataApi> logger) : KafkaApi
+public sealed class MetadataApi(LogManager logs, BrokerOptions options, ILogger<MetadataApi> logger) : KafkaApi<MetadataRequest, MetadataResponse>
 {
     public const string ClusterId = "shop-on-a-log";
 
-    public override ApiVersionRange Versions { get; } = new(ApiKeys.Metadata, 1, 6, FlexibleFrom: 9);
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.Metadata, 1, 6, MetadataRequest.FlexibleFrom);
 
-    public override ValueTask<bool> HandleAsync(KafkaRequest request, KafkaWriter response, CancellationToken cancellationToken)
+    protected override ValueTask<MetadataResponse?> HandleAsync(MetadataRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
-        var version = request.Version;
-        var reader = request.BodyReader();
-        var count = reader.ReadArrayLength();
-        List<string>? requested = null;
-        if (count >= 0)
-        {
-            requested = new List<string>(count);
-            for (var i = 0; i < count; i++) requested.Add(reader.ReadString());
-        }
-        var allowAutoCreate = version < 4 || reader.ReadBool();
-
-        if (version >= 3) response.WriteInt32(0); // throttle time
-        response.WriteArrayLength(1);
-        response.WriteInt32(options.NodeId);
-        response.WriteString(options.AdvertisedHost);
-        response.WriteInt32(options.PublicPort);
-        response.WriteNullableString(null); // rack
-        if (version >= 2) response.WriteNullableString(ClusterId);
-        response.WriteInt32(options.NodeId); // controller
-
-        var topics = requested is null
+        var topics = request.Topics is null
             ? logs.Topics.Select(t => (t.Name, Topic: (TopicLog?)t, Error: ErrorCode.None)).ToList()
-            : requested.Select(name => Resolve(name, allowAutoCreate)).ToList();
-        response.WriteArrayLength(topics.Count);
-        foreach (var (name, topic, error) in topics)
+            : request.Topics.Select(t => Resolve(t.Name ?? "", request.AllowAutoTopicCreation)).ToList();
+        var response = new MetadataResponse
         {
-            response.WriteInt16((short)error);
-            response.WriteString(name);
-            response.WriteBool(name.StartsWith("__", StringComparison.Ordinal)); // internal, like __consumer_offsets
-            var partitions = topic?.Partitions.Count ?? 0;
-            response.WriteArrayLength(partitions);
-            for (var p = 0; p < partitions; p++)
+            Brokers = [new() { NodeId = options.NodeId, Host = options.AdvertisedHost, Port = options.PublicPort }],
+            ClusterId = ClusterId,
+            ControllerId = options.NodeId,
+            Topics = topics.Select(t => new MetadataResponse.MetadataResponseTopic
             {
-                response.WriteInt16((short)ErrorCode.None);
-                response.WriteInt32(p);
-                response.WriteInt32(options.NodeId); // leader
-                response.WriteArrayLength(1); response.WriteInt32(options.NodeId); // replicas
-                response.WriteArrayLength(1); response.WriteInt32(options.NodeId); // in-sync replicas
-                if (version >= 5) response.WriteArrayLength(0); // offline replicas
-            }
-        }
-        return ValueTask.FromResult(true);
+                ErrorCode = (short)t.Error,
+                Name = t.Name,
+                IsInternal = t.Name.StartsWith("__", StringComparison.Ordinal), // like __consumer_offsets
+                Partitions = Enumerable.Range(0, t.Topic?.Partitions.Count ?? 0).Select(Partition).ToList(),
+            }).ToList(),
+        };
+        return ValueTask.FromResult<MetadataResponse?>(response);
     }
+
+    /// <summary>A single node: leader, only replica and only in-sync replica of every partition.</summary>
+    private MetadataResponse.MetadataResponsePartition Partition(int index) => new()
+    {
+        PartitionIndex = index,
+        LeaderId = options.NodeId,
+        ReplicaNodes = [options.NodeId],
+        IsrNodes = [options.NodeId],
+    };
 
     private (string Name, TopicLog? Topic, ErrorCode Error) Resolve(string name, bool allowAutoCreate)
     {

@@ -1,54 +1,36 @@
 using Shop.Broker.Groups;
-using Shop.Broker.Protocol;
+using Shop.Broker.Protocol.Messages;
 
 namespace Shop.Broker.Apis;
 
 /// <summary>OffsetFetch v1–4: the group's committed offsets (-1 where none); null topics (v2+) = all of them.</summary>
-public sealed class OffsetFetchApi(GroupCoordinator groups) : KafkaApi
+public sealed class OffsetFetchApi(GroupCoordinator groups) : KafkaApi<OffsetFetchRequest, OffsetFetchResponse>
 {
-    public override ApiVersionRange Versions { get; } = new(ApiKeys.OffsetFetch, 1, 4, FlexibleFrom: 6);
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.OffsetFetch, 1, 4, OffsetFetchRequest.FlexibleFrom);
 
-    public override ValueTask<bool> HandleAsync(KafkaRequest request, KafkaWriter response, CancellationToken cancellationToken)
+    protected override ValueTask<OffsetFetchResponse?> HandleAsync(OffsetFetchRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
-        var version = request.Version;
-        var reader = request.BodyReader();
-        var groupId = reader.ReadString();
-        var topicCount = reader.ReadArrayLength();
-        List<(string Topic, List<int> Partitions)> requested;
-        if (topicCount < 0)
-        {
-            requested = groups.Offsets.Of(groupId).Keys.GroupBy(k => k.Topic)
-                .Select(g => (g.Key, g.Select(k => k.Partition).Order().ToList())).ToList();
-        }
-        else
-        {
-            requested = new(topicCount);
-            for (var t = 0; t < topicCount; t++)
-            {
-                var topic = reader.ReadString();
-                var count = reader.ReadArrayLength(4);
-                var partitions = new List<int>(count);
-                for (var p = 0; p < count; p++) partitions.Add(reader.ReadInt32());
-                requested.Add((topic, partitions));
-            }
-        }
+        var groupId = request.GroupId;
+        var requested = request.Topics is null
+            ? groups.Offsets.Of(groupId).Keys.GroupBy(k => k.Topic).Select(g => (Topic: g.Key, Partitions: g.Select(k => k.Partition).Order().ToList())).ToList()
+            : request.Topics.Select(t => (Topic: t.Name, Partitions: t.PartitionIndexes)).ToList();
 
-        if (version >= 3) response.WriteInt32(0); // throttle time
-        response.WriteArrayLength(requested.Count);
-        foreach (var (topic, partitions) in requested)
+        return ValueTask.FromResult<OffsetFetchResponse?>(new OffsetFetchResponse
         {
-            response.WriteString(topic);
-            response.WriteArrayLength(partitions.Count);
-            foreach (var partition in partitions)
+            Topics = requested.Select(t => new OffsetFetchResponse.OffsetFetchResponseTopic
             {
-                var committed = groups.Offsets.Get(groupId, new TopicPartitionKey(topic, partition));
-                response.WriteInt32(partition);
-                response.WriteInt64(committed?.Offset ?? -1);
-                response.WriteNullableString(committed?.Metadata ?? "");
-                response.WriteInt16((short)ErrorCode.None);
-            }
-        }
-        if (version >= 2) response.WriteInt16((short)ErrorCode.None);
-        return ValueTask.FromResult(true);
+                Name = t.Topic,
+                Partitions = t.Partitions.Select(partition =>
+                {
+                    var committed = groups.Offsets.Get(groupId, new TopicPartitionKey(t.Topic, partition));
+                    return new OffsetFetchResponse.OffsetFetchResponsePartition
+                    {
+                        PartitionIndex = partition,
+                        CommittedOffset = committed?.Offset ?? -1,
+                        Metadata = committed?.Metadata ?? "",
+                    };
+                }).ToList(),
+            }).ToList(),
+        });
     }
 }

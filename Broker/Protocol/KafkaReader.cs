@@ -36,6 +36,10 @@ public struct KafkaReader(ReadOnlyMemory<byte> buffer)
 
     public long ReadInt64() => BinaryPrimitives.ReadInt64BigEndian(Take(8));
 
+    public ushort ReadUInt16() => BinaryPrimitives.ReadUInt16BigEndian(Take(2));
+
+    public double ReadFloat64() => BinaryPrimitives.ReadDoubleBigEndian(Take(8));
+
     public Guid ReadUuid() => new(Take(16), bigEndian: true);
 
     public uint ReadUVarint()
@@ -64,6 +68,27 @@ public struct KafkaReader(ReadOnlyMemory<byte> buffer)
     {
         var lengthPlusOne = ReadUVarint();
         return lengthPlusOne == 0 ? null : Encoding.UTF8.GetString(Take(checked((int)lengthPlusOne - 1)));
+    }
+
+    /// <summary>A string, compact (flexible versions) or classic.</summary>
+    public string ReadString(bool compact) => compact ? ReadCompactString() : ReadString();
+
+    public string? ReadNullableString(bool compact) => compact ? ReadCompactNullableString() : ReadNullableString();
+
+    /// <summary>A byte field, compact or classic: a slice of the frame.</summary>
+    public ReadOnlyMemory<byte> ReadBytes(bool compact) => ReadNullableBytes(compact) ?? throw new MalformedRequestException("null where bytes are required");
+
+    public ReadOnlyMemory<byte>? ReadNullableBytes(bool compact) => compact ? ReadCompactNullableBytes() : ReadNullableBytes();
+
+    /// <summary>An array length, compact or classic; -1 = null.</summary>
+    public int ReadArrayLength(bool compact, int minElementSize) => compact ? ReadCompactArrayLength(minElementSize) : ReadArrayLength(minElementSize);
+
+    /// <summary>The value of one tagged field (after its tag): a reader over exactly its bytes.</summary>
+    public KafkaReader ReadTaggedField()
+    {
+        var size = checked((int)ReadUVarint());
+        Take(size);
+        return new KafkaReader(_buffer.Slice(_position - size, size));
     }
 
     /// <summary>A nullable byte field (int32 length): a slice of the frame.</summary>
@@ -106,7 +131,7 @@ public struct KafkaReader(ReadOnlyMemory<byte> buffer)
             throw new MalformedRequestException($"array of {count} elements cannot fit in the {Remaining} bytes left");
     }
 
-    /// <summary>Skips the tagged fields of a flexible structure: none of the ones we read are tagged.</summary>
+    /// <summary>Skips the tagged fields of a flexible structure whose schema has none we read.</summary>
     public void SkipTaggedFields()
     {
         var count = ReadUVarint();

@@ -42,6 +42,10 @@ public sealed class KafkaWriter
 
     public void WriteInt64(long value) => BinaryPrimitives.WriteInt64BigEndian(Grow(8), value);
 
+    public void WriteUInt16(ushort value) => BinaryPrimitives.WriteUInt16BigEndian(Grow(2), value);
+
+    public void WriteFloat64(double value) => BinaryPrimitives.WriteDoubleBigEndian(Grow(8), value);
+
     public void WriteUuid(Guid value) => value.TryWriteBytes(Grow(16), bigEndian: true, out _);
 
     public void WriteUVarint(uint value)
@@ -80,6 +84,46 @@ public sealed class KafkaWriter
         WriteInt32(value.Length);
         value.CopyTo(Grow(value.Length));
     }
+
+    /// <summary>A string, compact (flexible versions) or classic.</summary>
+    public void WriteString(string value, bool compact) => WriteNullableString(value, compact);
+
+    public void WriteNullableString(string? value, bool compact)
+    {
+        if (compact) WriteCompactNullableString(value); else WriteNullableString(value);
+    }
+
+    public void WriteBytes(ReadOnlySpan<byte> value, bool compact)
+    {
+        if (!compact) { WriteBytes(value); return; }
+        WriteUVarint((uint)value.Length + 1);
+        value.CopyTo(Grow(value.Length));
+    }
+
+    public void WriteNullableBytes(ReadOnlyMemory<byte>? value, bool compact)
+    {
+        if (value is { } bytes) WriteBytes(bytes.Span, compact);
+        else if (compact) WriteUVarint(0);
+        else WriteInt32(-1);
+    }
+
+    /// <summary>An array length, compact or classic; -1 = null.</summary>
+    public void WriteArrayLength(int count, bool compact)
+    {
+        if (compact) WriteCompactArrayLength(count); else WriteArrayLength(count);
+    }
+
+    /// <summary>One tagged field: its tag, its size, then the value written into <paramref name="value"/>.</summary>
+    public void WriteTaggedField(int tag, KafkaWriter value)
+    {
+        WriteUVarint((uint)tag);
+        WriteUVarint((uint)value.BodyLength);
+        value._buffer.AsSpan(4, value.BodyLength).CopyTo(Grow(value.BodyLength));
+    }
+
+    /// <summary>What a generated Write throws when a handler leaves null a field the version cannot carry as null.</summary>
+    public static InvalidOperationException NotNullable(string field, short version) =>
+        new($"{field} must not be null in version {version}");
 
     public void WriteArrayLength(int count) => WriteInt32(count);
 

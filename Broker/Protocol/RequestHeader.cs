@@ -1,15 +1,25 @@
-namespace Shop.Broker.Protocol;
+namespace Shop.Broker.Protocol.Messages;
 
-/// <summary>
-/// Request header v1 (api key, version, correlation id, client id) or v2 (the same plus tagged
-/// fields, for flexible versions). ClientId keeps the classic int16 string even in v2.
-/// </summary>
-public readonly record struct RequestHeader(short ApiKey, short ApiVersion, int CorrelationId, string? ClientId)
+public sealed partial class RequestHeader
 {
+    /// <summary>
+    /// Reads header v1, or v2 (tagged fields after a ClientId that stays a classic string) when the
+    /// API version it names is flexible: the header's own version depends on what it announces.
+    /// </summary>
     public static RequestHeader Read(ref KafkaReader reader, Func<short, short, bool> isFlexible)
     {
-        var header = new RequestHeader(reader.ReadInt16(), reader.ReadInt16(), reader.ReadInt32(), reader.ReadNullableString());
-        if (isFlexible(header.ApiKey, header.ApiVersion)) reader.SkipTaggedFields();
-        return header;
+        var peek = reader;
+        var apiKey = peek.ReadInt16();
+        var apiVersion = peek.ReadInt16();
+        return Read(ref reader, isFlexible(apiKey, apiVersion) ? (short)2 : (short)1);
     }
+}
+
+public sealed partial class ResponseHeader
+{
+    /// <summary>
+    /// Header v1 (tagged fields) for flexible versions, except ApiVersions: its response header is
+    /// always v0, so that a client can read the answer whatever version it asked for.
+    /// </summary>
+    public static short VersionFor(short apiKey, bool flexible) => flexible && apiKey != ApiVersionsRequest.ApiKey ? (short)1 : (short)0;
 }
