@@ -34,7 +34,8 @@ public sealed class FieldSchema
         Versions = VersionSpan.Parse(Text(json, "versions")),
         NullableVersions = VersionSpan.Parse(Text(json, "nullableVersions")),
         TaggedVersions = VersionSpan.Parse(Text(json, "taggedVersions")),
-        Tag = json.TryGetProperty("tag", out var tag) ? tag.GetInt32() : null,
+        // One schema (BrokerHeartbeatRequest) writes its tag as a string.
+        Tag = json.TryGetProperty("tag", out var tag) ? tag.ValueKind == JsonValueKind.String ? int.Parse(tag.GetString()!) : tag.GetInt32() : null,
         FlexibleVersions = Text(json, "flexibleVersions") is { } flexible ? VersionSpan.Parse(flexible) : null,
         Default = json.TryGetProperty("default", out var value) ? value.ValueKind == JsonValueKind.String ? value.GetString() : value.GetRawText() : null,
         About = Text(json, "about"),

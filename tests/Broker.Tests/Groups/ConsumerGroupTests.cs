@@ -218,4 +218,25 @@ public sealed class ConsumerGroupTests(BrokerFixture fixture) : IClassFixture<Br
         Assert.All(json.RootElement.EnumerateArray(), p =>
             Assert.Equal(p.GetProperty("high_watermark").GetInt64() - p.GetProperty("committed_offset").GetInt64(), p.GetProperty("lag").GetInt64()));
     }
+
+    [Fact]
+    public async Task Groups_without_members_are_deleted_with_their_offsets_and_others_are_refused()
+    {
+        const string topic = "deleted-groups";
+        const string group = "group-deleted";
+        await CreateTopicAsync(topic, partitions: 1);
+        await ProduceAsync(topic, 3);
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = fixture.Broker.BootstrapServers }).Build();
+        using (var member = new GroupConsumer(fixture.Broker.BootstrapServers, group, topic, PartitionAssignmentStrategy.Range))
+        {
+            await AwaitAsync(() => member.Values.Count == 3, "the member consumes everything");
+            var refused = await Assert.ThrowsAsync<DeleteGroupsException>(() => admin.DeleteGroupsAsync([group]));
+            Assert.Equal(ErrorCode.NonEmptyGroup, Assert.Single(refused.Results).Error.Code);
+        }
+
+        await admin.DeleteGroupsAsync([group]);
+        Assert.DoesNotContain((await admin.ListConsumerGroupsAsync()).Valid, g => g.GroupId == group);
+        var unknown = await Assert.ThrowsAsync<DeleteGroupsException>(() => admin.DeleteGroupsAsync([group]));
+        Assert.Equal(ErrorCode.GroupIdNotFound, Assert.Single(unknown.Results).Error.Code);
+    }
 }
