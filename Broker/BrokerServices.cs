@@ -23,6 +23,10 @@ public static class BrokerServices
         services.AddSingleton<KafkaApi, CreateTopicsApi>();
         services.AddSingleton<KafkaApi, DeleteTopicsApi>();
         services.AddSingleton<KafkaApi, DescribeConfigsApi>();
+        services.AddSingleton<KafkaApi, AlterConfigsApi>();
+        services.AddSingleton<KafkaApi, IncrementalAlterConfigsApi>();
+        services.AddSingleton<KafkaApi, CreatePartitionsApi>();
+        services.AddSingleton<KafkaApi, DeleteRecordsApi>();
         services.AddSingleton<KafkaApi, InitProducerIdApi>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<CommittedOffsets>();

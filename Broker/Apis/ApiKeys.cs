@@ -19,7 +19,11 @@ public static class ApiKeys
     public const short ApiVersions = 18;
     public const short CreateTopics = 19;
     public const short DeleteTopics = 20;
+    public const short DeleteRecords = 21;
     public const short InitProducerId = 22;
     public const short DescribeConfigs = 32;
+    public const short AlterConfigs = 33;
+    public const short CreatePartitions = 37;
     public const short DeleteGroups = 42;
+    public const short IncrementalAlterConfigs = 44;
 }
