@@ -307,18 +307,23 @@ public sealed class PartitionLog
         _context.Disk.SyncDirectory(Directory);
     }
 
-    /// <summary>Drops every batch at or after <paramref name="offset"/> (start-up only, before anyone reads).</summary>
+    /// <summary>
+    /// Drops every batch at or after <paramref name="offset"/> (start-up only, before anyone reads).
+    /// The log then ends exactly at <paramref name="offset"/>, even where a lost, never-synced tail
+    /// left a gap below it: offsets a consumer may have seen are never handed out again.
+    /// </summary>
     private void TruncateTo(long offset)
     {
-        var kept = _segments.TakeWhile((s, i) => i == 0 || s.BaseOffset < offset).ToList();
+        var kept = _segments.TakeWhile((s, i) => i == 0 || s.BaseOffset <= offset).ToList();
         foreach (var dropped in _segments.Skip(kept.Count))
         {
             dropped.Retire();
             dropped.DeleteFiles();
         }
-        var last = kept[^1];
-        kept[^1] = last.TruncateTo(offset, _context.Now, _logger);
+        kept[^1] = kept[^1].TruncateTo(offset, _context.Now, _logger);
+        if (kept[^1].NextOffset < offset) kept.Add(LogSegment.Create(_context.Disk, Directory, offset, _context.Now));
         _segments = [.. kept];
+        _context.Disk.SyncDirectory(Directory);
     }
 
     /// <summary>

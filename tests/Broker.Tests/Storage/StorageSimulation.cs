@@ -378,7 +378,7 @@ internal sealed class StorageSimulation
     {
         if (PickPartition() is not var (facts, partition, log)) return;
         var offset = log.LogStartOffset + _random.NextInt64(log.LogEndOffset - log.LogStartOffset + 1);
-        Note($"fetch {facts.Name}-{partition} from {offset}");
+        Note($"fetch {facts.Name}-{partition} from {offset} (high watermark {log.HighWatermark}, log end {log.LogEndOffset})");
         FetchedRecords read;
         try
         {
@@ -514,6 +514,8 @@ internal sealed class StorageSimulation
                 PowerCuts++;
             }
         }
+        foreach (var topic in _logs.Topics)
+            foreach (var p in topic.Partitions) Note($"  recovered {topic.Name}-{p.Partition}: log start {p.LogStartOffset}, high watermark {p.HighWatermark}, log end {p.LogEndOffset}");
         CheckContract();
         RetryUnacknowledged();
     }
