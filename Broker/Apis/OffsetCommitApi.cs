@@ -8,9 +8,10 @@ namespace Shop.Broker.Apis;
 /// OffsetCommit v2–5. Members commit with their generation; consumers that assign partitions
 /// themselves commit with generation -1 and no member id, accepted for groups without members.
 /// Answered after the commit is durable in <c>__consumer_offsets</c>. The retention time (v2–4) is
-/// ignored: offsets are kept until the group is deleted.
+/// ignored: offsets are kept until the group is deleted. A partition that does not exist is refused
+/// with UNKNOWN_TOPIC_OR_PARTITION, as Kafka does, and the others are committed.
 /// </summary>
-public sealed class OffsetCommitApi(GroupCoordinator groups, ILogger<OffsetCommitApi> logger) : KafkaApi<OffsetCommitRequest, OffsetCommitResponse>
+public sealed class OffsetCommitApi(GroupCoordinator groups, Storage.LogManager logs, ILogger<OffsetCommitApi> logger) : KafkaApi<OffsetCommitRequest, OffsetCommitResponse>
 {
     public override ApiVersionRange Versions { get; } = new(ApiKeys.OffsetCommit, 2, 5, OffsetCommitRequest.FlexibleFrom);
 
@@ -23,7 +24,7 @@ public sealed class OffsetCommitApi(GroupCoordinator groups, ILogger<OffsetCommi
         {
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             var commits = request.Topics
-                .SelectMany(t => t.Partitions.Select(p =>
+                .SelectMany(t => t.Partitions.Where(p => Exists(t.Name, p.PartitionIndex)).Select(p =>
                     (new TopicPartitionKey(t.Name, p.PartitionIndex), new CommittedOffset(p.CommittedOffset, p.CommittedMetadata, now))))
                 .ToList();
             try
@@ -43,9 +44,16 @@ public sealed class OffsetCommitApi(GroupCoordinator groups, ILogger<OffsetCommi
             {
                 Name = t.Name,
                 Partitions = t.Partitions
-                    .Select(p => new OffsetCommitResponse.OffsetCommitResponsePartition { PartitionIndex = p.PartitionIndex, ErrorCode = (short)error })
+                    .Select(p => new OffsetCommitResponse.OffsetCommitResponsePartition
+                    {
+                        PartitionIndex = p.PartitionIndex,
+                        ErrorCode = (short)(error == ErrorCode.None && !Exists(t.Name, p.PartitionIndex) ? ErrorCode.UnknownTopicOrPartition : error),
+                    })
                     .ToList(),
             }).ToList(),
         };
     }
+
+    private bool Exists(string topic, int partition) =>
+        logs.TryGetTopic(topic, out var log) && partition >= 0 && partition < log.Partitions.Count;
 }

@@ -239,4 +239,29 @@ public sealed class ConsumerGroupTests(BrokerFixture fixture) : IClassFixture<Br
         var unknown = await Assert.ThrowsAsync<DeleteGroupsException>(() => admin.DeleteGroupsAsync([group]));
         Assert.Equal(ErrorCode.GroupIdNotFound, Assert.Single(unknown.Results).Error.Code);
     }
+
+    [Fact]
+    public async Task A_commit_to_a_partition_that_does_not_exist_is_refused_and_the_others_are_kept()
+    {
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = fixture.Broker.BootstrapServers }).Build())
+        {
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = "committed-real", NumPartitions = 1 }]);
+        }
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = fixture.Broker.BootstrapServers, GroupId = "manual-committer", EnableAutoCommit = false,
+        }).Build();
+
+        var refused = Assert.ThrowsAny<KafkaException>(() => consumer.Commit(
+        [
+            new TopicPartitionOffset("committed-real", 0, 5),
+            new TopicPartitionOffset("no-such-topic", 0, 5),
+            new TopicPartitionOffset("committed-real", 7, 5),
+        ]));
+
+        Assert.Equal(ErrorCode.UnknownTopicOrPart, refused.Error.Code);
+        Assert.Null(consumer.Committed([new TopicPartition("committed-real", 7)], TimeSpan.FromSeconds(10))
+            .SingleOrDefault(c => c.Offset.Value >= 0));
+        Assert.Equal(5, consumer.Committed([new TopicPartition("committed-real", 0)], TimeSpan.FromSeconds(10))[0].Offset.Value);
+    }
 }
