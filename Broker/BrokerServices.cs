@@ -41,6 +41,7 @@ public static class BrokerServices
         services.AddSingleton<KafkaApi, ListGroupsApi>();
         services.AddSingleton<KafkaApi, DescribeGroupsApi>();
         services.AddSingleton<KafkaApi, DeleteGroupsApi>();
+        services.AddSingleton<KafkaApi, OffsetDeleteApi>();
         services.AddSingleton<ApiRegistry>();
         return services;
     }

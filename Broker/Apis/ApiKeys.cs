@@ -26,4 +26,5 @@ public static class ApiKeys
     public const short CreatePartitions = 37;
     public const short DeleteGroups = 42;
     public const short IncrementalAlterConfigs = 44;
+    public const short OffsetDelete = 47;
 }

@@ -89,6 +89,18 @@ public sealed class CommittedOffsets
         foreach (var (partition, offset) in commits) partitions[partition] = offset;
     }
 
+    /// <summary>Forgets the group's offsets of these partitions (OffsetDelete), durably: a tombstone per partition.</summary>
+    public async Task DeleteOffsetsAsync(string group, IReadOnlyList<TopicPartitionKey> partitions, CancellationToken cancellationToken)
+    {
+        if (partitions.Count == 0) return;
+        var tombstones = partitions.Select(p => new KeyValueRecord(JsonSerializer.SerializeToUtf8Bytes(new OffsetKey(group, p.Topic, p.Partition)), null)).ToList();
+        await _log.AppendAsync(RecordBatchBuilder.Build(tombstones, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), durable: true, cancellationToken);
+        if (_groups.TryGetValue(group, out var offsets))
+        {
+            foreach (var partition in partitions) offsets.TryRemove(partition, out _);
+        }
+    }
+
     /// <summary>Forgets every offset of the group (DeleteGroups), durably.</summary>
     public async Task DeleteGroupAsync(string group, CancellationToken cancellationToken)
     {

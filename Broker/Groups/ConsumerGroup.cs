@@ -203,6 +203,41 @@ public sealed class ConsumerGroup(string groupId, TimeProvider time, TimeSpan in
         }
     }
 
+    /// <summary>
+    /// Whether a member's subscription names the topic: the "consumer" protocol's metadata starts
+    /// with a version (int16) and the subscribed topics (int32 count, int16-length strings).
+    /// </summary>
+    public bool IsSubscribedTo(string topic)
+    {
+        lock (this)
+        {
+            return _members.Values.Any(m => m.Protocols.Any(p => SubscribedTopics(p.Metadata).Contains(topic)));
+        }
+    }
+
+    private static List<string> SubscribedTopics(byte[] metadata)
+    {
+        var topics = new List<string>();
+        try
+        {
+            var position = 2;
+            var count = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(metadata.AsSpan(position));
+            position += 4;
+            for (var i = 0; i < count; i++)
+            {
+                var length = System.Buffers.Binary.BinaryPrimitives.ReadInt16BigEndian(metadata.AsSpan(position));
+                position += 2;
+                topics.Add(System.Text.Encoding.UTF8.GetString(metadata, position, length));
+                position += length;
+            }
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // Not the consumer protocol's layout: nothing can be said about its topics.
+        }
+        return topics;
+    }
+
     public void MarkDead()
     {
         lock (this) State = GroupState.Dead;

@@ -33,4 +33,5 @@ public enum ErrorCode : short
     GroupIdNotFound = 69,
     MemberIdRequired = 79,
     FencedInstanceId = 82,
+    GroupSubscribedToTopic = 86,
 }

@@ -264,4 +264,39 @@ public sealed class ConsumerGroupTests(BrokerFixture fixture) : IClassFixture<Br
             .SingleOrDefault(c => c.Offset.Value >= 0));
         Assert.Equal(5, consumer.Committed([new TopicPartition("committed-real", 0)], TimeSpan.FromSeconds(10))[0].Offset.Value);
     }
+
+    [Fact]
+    public async Task Deleting_a_groups_offsets_forgets_those_partitions_and_refuses_topics_its_members_read()
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = fixture.Broker.BootstrapServers }).Build();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = "forgotten", NumPartitions = 2 }, new TopicSpecification { Name = "read-now", NumPartitions = 1 }]);
+        using (var committer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = fixture.Broker.BootstrapServers, GroupId = "forgetful", EnableAutoCommit = false,
+        }).Build())
+        {
+            committer.Commit([new TopicPartitionOffset("forgotten", 0, 3), new TopicPartitionOffset("forgotten", 1, 4)]);
+        }
+
+        await admin.DeleteConsumerGroupOffsetsAsync("forgetful", [new TopicPartition("forgotten", 0)]);
+
+        var left = await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions("forgetful",
+            [new TopicPartition("forgotten", 0), new TopicPartition("forgotten", 1)])]);
+        var offsets = left[0].Partitions.ToDictionary(p => p.Partition.Value, p => p.Offset.Value);
+        Assert.Equal(Offset.Unset.Value, offsets[0]);
+        Assert.Equal(4, offsets[1]);
+
+        // A topic the group's members read is theirs: its offsets are not deleted under them.
+        using var member = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = fixture.Broker.BootstrapServers, GroupId = "reading", EnableAutoCommit = false,
+        }).Build();
+        member.Subscribe("read-now");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (member.Assignment.Count == 0 && DateTime.UtcNow < deadline) member.Consume(TimeSpan.FromMilliseconds(100));
+        var refused = await Assert.ThrowsAsync<DeleteConsumerGroupOffsetsException>(() =>
+            admin.DeleteConsumerGroupOffsetsAsync("reading", [new TopicPartition("read-now", 0)]));
+        Assert.Equal(ErrorCode.GroupSubscribedToTopic, refused.Result.Partitions[0].Error.Code);
+        member.Close();
+    }
 }
