@@ -13,9 +13,6 @@ public sealed class DescribeConfigsApi(LogManager logs, BrokerOptions options) :
 {
     private const sbyte TopicResource = 2;
     private const sbyte BrokerResource = 4;
-    private const sbyte SourceTopic = 1;
-    private const sbyte SourceStaticBroker = 4;
-    private const sbyte SourceDefault = 5;
 
     public override ApiVersionRange Versions { get; } = new(ApiKeys.DescribeConfigs, 0, 1, DescribeConfigsRequest.FlexibleFrom);
 
@@ -55,7 +52,7 @@ public sealed class DescribeConfigsApi(LogManager logs, BrokerOptions options) :
             case TopicResource:
                 return (ErrorCode.UnknownTopicOrPartition, $"Topic '{name}' does not exist.", []);
             case BrokerResource:
-                return (ErrorCode.None, null, BrokerConfigs().Select(e => (e, SourceStaticBroker)).ToList());
+                return (ErrorCode.None, null, BrokerConfigs().Select(e => (e, (sbyte)ConfigSource.StaticBroker)).ToList());
             default:
                 return (ErrorCode.InvalidRequest, $"Resource type {type} is not supported: only topics (2) and the broker (4).", []);
         }

@@ -85,7 +85,7 @@ internal static class LogCleaner
         });
         if (!swapped)
         {
-            replacement.DeleteFilesWithSuffix(LogSegment.CleanedSuffix);
+            replacement.DeleteFiles(LogSegment.CleanedSuffix);
             replacement.Retire();
             return 0;
         }

@@ -134,12 +134,7 @@ public sealed partial class LogManager : IDisposable
     private void RemoveFolders(string name, IEnumerable<int> partitions)
     {
         var disk = _context.Disk;
-        foreach (var p in partitions.OrderDescending())
-        {
-            var directory = TopicLog.PartitionDirectory(_options.DataDir, name, p);
-            foreach (var file in disk.FileNames(directory)) disk.DeleteFile(Path.Combine(directory, file));
-            disk.DeleteDirectory(directory);
-        }
+        foreach (var p in partitions.OrderDescending()) disk.DeleteDirectoryAndFiles(TopicLog.PartitionDirectory(_options.DataDir, name, p));
         disk.SyncDirectory(_options.DataDir);
     }
 

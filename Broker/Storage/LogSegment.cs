@@ -320,21 +320,15 @@ internal sealed class LogSegment
     /// <summary>Drops the partition's reference: the files close when the last reader is done.</summary>
     public void Retire() => Release();
 
-    /// <summary>Removes the files of a replacement that was not swapped in.</summary>
-    public void DeleteFilesWithSuffix(string suffix)
-    {
-        foreach (var path in new[] { LogPath(Directory, BaseOffset), IndexPath(Directory, BaseOffset), TimeIndexPath(Directory, BaseOffset) })
-        {
-            if (_disk.FileExists(path + suffix)) _disk.DeleteFile(path + suffix);
-        }
-    }
-
     /// <summary>Removes the segment's files; readers holding it keep reading (unlink semantics) until it is retired and released.</summary>
-    public void DeleteFiles()
+    public void DeleteFiles(string suffix = "") => DeleteFiles(_disk, Directory, BaseOffset, suffix);
+
+    /// <summary>Removes the log and index files of the segment at <paramref name="baseOffset"/> (with <paramref name="suffix"/>: a replacement's), those that exist.</summary>
+    public static void DeleteFiles(IDisk disk, string directory, long baseOffset, string suffix = "")
     {
-        foreach (var path in new[] { LogPath(Directory, BaseOffset), IndexPath(Directory, BaseOffset), TimeIndexPath(Directory, BaseOffset) })
+        foreach (var path in new[] { LogPath(directory, baseOffset), IndexPath(directory, baseOffset), TimeIndexPath(directory, baseOffset) })
         {
-            if (_disk.FileExists(path)) _disk.DeleteFile(path);
+            if (disk.FileExists(path + suffix)) disk.DeleteFile(path + suffix);
         }
     }
 

@@ -117,21 +117,13 @@ public sealed class PartitionLog
                 foreach (var later in baseOffsets.Skip(i + 1))
                 {
                     _logger.LogWarning("Recovered {Topic}-{Partition}: deleting segment {Segment}, which follows a torn one", Topic, Partition, LogSegment.FileStem(later));
-                    DeleteSegmentFiles(later);
+                    LogSegment.DeleteFiles(disk, Directory, later);
                 }
                 break;
             }
         }
         disk.SyncDirectory(Directory);
         return [.. segments];
-    }
-
-    private void DeleteSegmentFiles(long baseOffset)
-    {
-        foreach (var path in new[] { LogSegment.LogPath(Directory, baseOffset), LogSegment.IndexPath(Directory, baseOffset), LogSegment.TimeIndexPath(Directory, baseOffset) })
-        {
-            if (_context.Disk.FileExists(path)) _context.Disk.DeleteFile(path);
-        }
     }
 
     /// <summary>
@@ -281,12 +273,12 @@ public sealed class PartitionLog
         try
         {
             _context.Disk.WriteAtomically(Path.Combine(Directory, StorageErrorFileName),
-                System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new StorageErrorRecord(_groupCommit?.FlushedUpTo ?? LogStartOffset, _storageError ?? "")));
+                System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new StorageErrorRecord(_groupCommit.FlushedUpTo, _storageError ?? "")));
         }
         catch (IOException ex)
         {
             _logger.LogCritical(ex, "{Topic}-{Partition}: cannot record the storage error either; after a restart, records past offset {Offset} may be served although they are not durable",
-                Topic, Partition, _groupCommit?.FlushedUpTo);
+                Topic, Partition, _groupCommit.FlushedUpTo);
         }
     }
 
@@ -513,13 +505,8 @@ public sealed class PartitionLog
         {
             if (_closed) return;
             _closed = true;
-            foreach (var segment in _segments)
-            {
-                segment.DeleteFiles();
-                segment.Retire();
-            }
-            foreach (var name in _context.Disk.FileNames(Directory)) _context.Disk.DeleteFile(Path.Combine(Directory, name));
-            _context.Disk.DeleteDirectory(Directory);
+            foreach (var segment in _segments) segment.Retire();
+            _context.Disk.DeleteDirectoryAndFiles(Directory);
         }
         Signal();
     }

@@ -67,6 +67,13 @@ public static class DiskExtensions
             throw new IOException($"{file.Path}: read {read} of {buffer.Length} bytes at {position}; the file is shorter than expected");
     }
 
+    /// <summary>Deletes every file of a directory (partition folders hold no subfolders), then the directory.</summary>
+    public static void DeleteDirectoryAndFiles(this IDisk disk, string directory)
+    {
+        foreach (var name in disk.FileNames(directory)) disk.DeleteFile(System.IO.Path.Combine(directory, name));
+        disk.DeleteDirectory(directory);
+    }
+
     public static byte[] ReadAllBytes(this IDisk disk, string path)
     {
         using var file = disk.Open(path, FileMode.Open);
