@@ -149,7 +149,11 @@ public class StorageScheduler
 {
     public static readonly StorageScheduler ThreadPool = new();
 
-    public virtual void Schedule(Action work) => System.Threading.ThreadPool.UnsafeQueueUserWorkItem(static w => w(), work, preferLocal: false);
+    /// <summary>
+    /// A flush blocks in fsync: on a dedicated thread, not the pool's, or a few slow fsyncs starve
+    /// the pool on a 2-core machine and delay every request the pool serves (acks=1 answers too).
+    /// </summary>
+    public virtual void Schedule(Action work) => Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>Continuations run off the completing thread, so one flush does not run every waiter's response.</summary>
     public virtual TaskCompletionSource NewCompletionSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
