@@ -42,6 +42,7 @@ public static class BrokerServices
         services.AddSingleton<KafkaApi, DescribeGroupsApi>();
         services.AddSingleton<KafkaApi, DeleteGroupsApi>();
         services.AddSingleton<KafkaApi, OffsetDeleteApi>();
+        services.AddSingleton<KafkaApi, OffsetForLeaderEpochApi>();
         services.AddSingleton<ApiRegistry>();
         return services;
     }

@@ -21,6 +21,7 @@ public static class ApiKeys
     public const short DeleteTopics = 20;
     public const short DeleteRecords = 21;
     public const short InitProducerId = 22;
+    public const short OffsetForLeaderEpoch = 23;
     public const short DescribeConfigs = 32;
     public const short AlterConfigs = 33;
     public const short CreatePartitions = 37;

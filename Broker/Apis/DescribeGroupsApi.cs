@@ -4,10 +4,14 @@ using Shop.Broker.Protocol.Messages;
 
 namespace Shop.Broker.Apis;
 
-/// <summary>DescribeGroups v0–2: state, protocol, and each member with its metadata and assignment.</summary>
+/// <summary>
+/// DescribeGroups v0–5: state, protocol, and each member with its metadata and assignment; v4+ the
+/// member's group instance id (librdkafka's DescribeConsumerGroups needs it: below v4 it reads a
+/// NULL); v5+ flexible. Authorized operations (v3+) are not computed and say so with int.MinValue.
+/// </summary>
 public sealed class DescribeGroupsApi(GroupCoordinator groups) : KafkaApi<DescribeGroupsRequest, DescribeGroupsResponse>
 {
-    public override ApiVersionRange Versions { get; } = new(ApiKeys.DescribeGroups, 0, 2, DescribeGroupsRequest.FlexibleFrom);
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.DescribeGroups, 0, 5, DescribeGroupsRequest.FlexibleFrom);
 
     protected override ValueTask<DescribeGroupsResponse?> HandleAsync(DescribeGroupsRequest request, KafkaRequest context, CancellationToken cancellationToken) =>
         ValueTask.FromResult<DescribeGroupsResponse?>(new DescribeGroupsResponse

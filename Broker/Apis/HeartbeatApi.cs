@@ -4,14 +4,14 @@ using Shop.Broker.Protocol.Messages;
 
 namespace Shop.Broker.Apis;
 
-/// <summary>Heartbeat v0–3: keeps a member's session; REBALANCE_IN_PROGRESS tells it to rejoin.</summary>
+/// <summary>Heartbeat v0–3: keeps a member's session; REBALANCE_IN_PROGRESS tells it to rejoin, FENCED_INSTANCE_ID that a newer instance took its place.</summary>
 public sealed class HeartbeatApi(GroupCoordinator groups) : KafkaApi<HeartbeatRequest, HeartbeatResponse>
 {
     public override ApiVersionRange Versions { get; } = new(ApiKeys.Heartbeat, 0, 3, HeartbeatRequest.FlexibleFrom);
 
     protected override ValueTask<HeartbeatResponse?> HandleAsync(HeartbeatRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
-        var error = groups.Find(request.GroupId)?.Heartbeat(request.MemberId, request.GenerationId) ?? ErrorCode.UnknownMemberId;
+        var error = groups.Find(request.GroupId)?.Heartbeat(request.MemberId, request.GroupInstanceId, request.GenerationId) ?? ErrorCode.UnknownMemberId;
         return ValueTask.FromResult<HeartbeatResponse?>(new HeartbeatResponse { ErrorCode = (short)error });
     }
 }

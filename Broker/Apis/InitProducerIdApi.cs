@@ -6,7 +6,9 @@ namespace Shop.Broker.Apis;
 /// <summary>
 /// InitProducerId v0–1, for idempotent producers (librdkafka fails without it when idempotence is
 /// on). Hands out a fresh producer id, epoch 0, from persisted blocks: never one given before,
-/// whatever the clock does. Transactions are not supported.
+/// whatever the clock does. Transactions are not supported: a transactional id is refused with an
+/// error clients treat as fatal at once (see <see cref="FindCoordinatorApi"/>; this answer has no
+/// room for a message).
 /// </summary>
 public sealed class InitProducerIdApi(Storage.LogManager logs) : KafkaApi<InitProducerIdRequest, InitProducerIdResponse>
 {
@@ -14,6 +16,6 @@ public sealed class InitProducerIdApi(Storage.LogManager logs) : KafkaApi<InitPr
 
     protected override ValueTask<InitProducerIdResponse?> HandleAsync(InitProducerIdRequest request, KafkaRequest context, CancellationToken cancellationToken) =>
         ValueTask.FromResult<InitProducerIdResponse?>(request.TransactionalId is not null
-            ? new InitProducerIdResponse { ErrorCode = (short)ErrorCode.InvalidRequest, ProducerId = -1, ProducerEpoch = -1 }
+            ? new InitProducerIdResponse { ErrorCode = (short)ErrorCode.TransactionalIdAuthorizationFailed, ProducerId = -1, ProducerEpoch = -1 }
             : new InitProducerIdResponse { ErrorCode = (short)ErrorCode.None, ProducerId = logs.ProducerIds.Allocate(), ProducerEpoch = 0 });
 }

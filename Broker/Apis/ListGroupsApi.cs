@@ -3,18 +3,32 @@ using Shop.Broker.Protocol.Messages;
 
 namespace Shop.Broker.Apis;
 
-/// <summary>ListGroups v0–2: every group with members or committed offsets.</summary>
+/// <summary>
+/// ListGroups v0–5: every group with members or committed offsets. v3+ flexible; v4+ report each
+/// group's state and filter by states, v5+ report the group type and filter by types (case
+/// insensitive, as Kafka). Every group here is a "classic" group.
+/// </summary>
 public sealed class ListGroupsApi(GroupCoordinator groups) : KafkaApi<ListGroupsRequest, ListGroupsResponse>
 {
-    public override ApiVersionRange Versions { get; } = new(ApiKeys.ListGroups, 0, 2, ListGroupsRequest.FlexibleFrom);
+    public const string ClassicGroupType = "classic";
 
-    protected override ValueTask<ListGroupsResponse?> HandleAsync(ListGroupsRequest request, KafkaRequest context, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<ListGroupsResponse?>(new ListGroupsResponse
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.ListGroups, 0, 5, ListGroupsRequest.FlexibleFrom);
+
+    protected override ValueTask<ListGroupsResponse?> HandleAsync(ListGroupsRequest request, KafkaRequest context, CancellationToken cancellationToken)
+    {
+        var states = request.StatesFilter.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var typeMatches = request.TypesFilter.Count == 0 || request.TypesFilter.Contains(ClassicGroupType, StringComparer.OrdinalIgnoreCase);
+        return ValueTask.FromResult<ListGroupsResponse?>(new ListGroupsResponse
         {
-            Groups = groups.GroupIds.Select(groups.Describe).Select(group => new ListGroupsResponse.ListedGroup
-            {
-                GroupId = group.GroupId,
-                ProtocolType = group.ProtocolType.Length > 0 ? group.ProtocolType : "consumer",
-            }).ToList(),
+            Groups = groups.GroupIds.Select(groups.Describe)
+                .Where(group => typeMatches && (states.Count == 0 || states.Contains(group.State.ToString())))
+                .Select(group => new ListGroupsResponse.ListedGroup
+                {
+                    GroupId = group.GroupId,
+                    ProtocolType = group.ProtocolType.Length > 0 ? group.ProtocolType : "consumer",
+                    GroupState = group.State.ToString(),
+                    GroupType = ClassicGroupType,
+                }).ToList(),
         });
+    }
 }

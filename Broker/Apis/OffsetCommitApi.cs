@@ -5,7 +5,10 @@ using Shop.Broker.Protocol.Messages;
 namespace Shop.Broker.Apis;
 
 /// <summary>
-/// OffsetCommit v2–5. Members commit with their generation; consumers that assign partitions
+/// OffsetCommit v2–9 (v6+ carry the leader epoch of the committed position, kept and answered by
+/// OffsetFetch; v7+ the group instance id of a static member, fenced when a newer instance took its
+/// place; v8+ flexible; v9 is v8 for the new consumer protocol, whose member epoch we read as the
+/// classic generation). Members commit with their generation; consumers that assign partitions
 /// themselves commit with generation -1 and no member id, accepted for groups without members.
 /// Answered after the commit is durable in <c>__consumer_offsets</c>. The retention time (v2–4) is
 /// ignored: offsets are kept until the group is deleted. A partition that does not exist is refused
@@ -13,19 +16,19 @@ namespace Shop.Broker.Apis;
 /// </summary>
 public sealed class OffsetCommitApi(GroupCoordinator groups, Storage.LogManager logs, ILogger<OffsetCommitApi> logger) : KafkaApi<OffsetCommitRequest, OffsetCommitResponse>
 {
-    public override ApiVersionRange Versions { get; } = new(ApiKeys.OffsetCommit, 2, 5, OffsetCommitRequest.FlexibleFrom);
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.OffsetCommit, 2, 9, OffsetCommitRequest.FlexibleFrom);
 
     protected override async ValueTask<OffsetCommitResponse?> HandleAsync(OffsetCommitRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
         var groupId = request.GroupId;
         var error = groupId.Length == 0 ? ErrorCode.InvalidGroupId
-            : groups.GetOrCreate(groupId).CheckCommit(request.MemberId, request.GenerationIdOrMemberEpoch);
+            : groups.GetOrCreate(groupId).CheckCommit(request.MemberId, request.GroupInstanceId, request.GenerationIdOrMemberEpoch);
         if (error == ErrorCode.None)
         {
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             var commits = request.Topics
                 .SelectMany(t => t.Partitions.Where(p => Exists(t.Name, p.PartitionIndex)).Select(p =>
-                    (new TopicPartitionKey(t.Name, p.PartitionIndex), new CommittedOffset(p.CommittedOffset, p.CommittedMetadata, now))))
+                    (new TopicPartitionKey(t.Name, p.PartitionIndex), new CommittedOffset(p.CommittedOffset, p.CommittedMetadata, now, p.CommittedLeaderEpoch))))
                 .ToList();
             try
             {

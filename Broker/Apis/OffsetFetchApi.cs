@@ -3,10 +3,14 @@ using Shop.Broker.Protocol.Messages;
 
 namespace Shop.Broker.Apis;
 
-/// <summary>OffsetFetch v1–4: the group's committed offsets (-1 where none); null topics (v2+) = all of them.</summary>
+/// <summary>
+/// OffsetFetch v1–7: the group's committed offsets (-1 where none) with their leader epochs (v5+);
+/// null topics (v2+) = all of them; v6+ flexible; v7's RequireStable needs no wait, as no
+/// transaction ever holds offsets pending. v8+ (many groups in one request) is not advertised.
+/// </summary>
 public sealed class OffsetFetchApi(GroupCoordinator groups) : KafkaApi<OffsetFetchRequest, OffsetFetchResponse>
 {
-    public override ApiVersionRange Versions { get; } = new(ApiKeys.OffsetFetch, 1, 4, OffsetFetchRequest.FlexibleFrom);
+    public override ApiVersionRange Versions { get; } = new(ApiKeys.OffsetFetch, 1, 7, OffsetFetchRequest.FlexibleFrom);
 
     protected override ValueTask<OffsetFetchResponse?> HandleAsync(OffsetFetchRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
@@ -27,6 +31,7 @@ public sealed class OffsetFetchApi(GroupCoordinator groups) : KafkaApi<OffsetFet
                     {
                         PartitionIndex = partition,
                         CommittedOffset = committed?.Offset ?? -1,
+                        CommittedLeaderEpoch = committed?.LeaderEpoch ?? -1,
                         Metadata = committed?.Metadata ?? "",
                     };
                 }).ToList(),

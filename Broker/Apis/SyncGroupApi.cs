@@ -16,7 +16,7 @@ public sealed class SyncGroupApi(GroupCoordinator groups) : KafkaApi<SyncGroupRe
         foreach (var assignment in request.Assignments) assignments[assignment.MemberId] = assignment.Assignment.ToArray();
 
         var result = groups.Find(request.GroupId) is { } group
-            ? await group.SyncAsync(request.MemberId, request.GenerationId, assignments).WaitAsync(cancellationToken)
+            ? await group.SyncAsync(request.MemberId, request.GroupInstanceId, request.GenerationId, assignments).WaitAsync(cancellationToken)
             : new SyncResult((short)ErrorCode.UnknownMemberId, []);
         return new SyncGroupResponse { ErrorCode = result.Error, Assignment = result.Assignment };
     }

@@ -7,7 +7,8 @@ namespace Shop.Broker.Groups;
 
 public readonly record struct TopicPartitionKey(string Topic, int Partition);
 
-public sealed record CommittedOffset(long Offset, string? Metadata, long CommitTimestamp);
+/// <summary>A group's position in a partition; <paramref name="LeaderEpoch"/> is the epoch of the record before it (-1: unknown), which clients use to detect a truncated log.</summary>
+public sealed record CommittedOffset(long Offset, string? Metadata, long CommitTimestamp, int LeaderEpoch = -1);
 
 /// <summary>
 /// Committed offsets of every group, kept in the broker's own log: the internal topic
@@ -24,7 +25,7 @@ public sealed class CommittedOffsets
 
     private sealed record OffsetKey(string Group, string? Topic, int? Partition);
 
-    private sealed record OffsetValue(long Offset, string? Metadata, long CommitTimestamp);
+    private sealed record OffsetValue(long Offset, string? Metadata, long CommitTimestamp, int LeaderEpoch = -1);
 
     public CommittedOffsets(LogManager logs, ILogger<CommittedOffsets> logger)
     {
@@ -61,7 +62,7 @@ public sealed class CommittedOffsets
                 else
                 {
                     var value = JsonSerializer.Deserialize<OffsetValue>(record.Value)!;
-                    partitions[partitionKey] = new CommittedOffset(value.Offset, value.Metadata, value.CommitTimestamp);
+                    partitions[partitionKey] = new CommittedOffset(value.Offset, value.Metadata, value.CommitTimestamp, value.LeaderEpoch);
                 }
             }
             offset = next;
@@ -83,7 +84,7 @@ public sealed class CommittedOffsets
         if (commits.Count == 0) return;
         var records = commits.Select(c => new KeyValueRecord(
             JsonSerializer.SerializeToUtf8Bytes(new OffsetKey(group, c.Partition.Topic, c.Partition.Partition)),
-            JsonSerializer.SerializeToUtf8Bytes(new OffsetValue(c.Offset.Offset, c.Offset.Metadata, c.Offset.CommitTimestamp)))).ToList();
+            JsonSerializer.SerializeToUtf8Bytes(new OffsetValue(c.Offset.Offset, c.Offset.Metadata, c.Offset.CommitTimestamp, c.Offset.LeaderEpoch)))).ToList();
         await _log.AppendAsync(RecordBatchBuilder.Build(records, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()), durable: true, cancellationToken);
         var partitions = _groups.GetOrAdd(group, _ => new());
         foreach (var (partition, offset) in commits) partitions[partition] = offset;

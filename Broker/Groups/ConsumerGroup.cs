@@ -77,9 +77,10 @@ public sealed class ConsumerGroup(string groupId, TimeProvider time, TimeSpan in
                     isNew = true;
                 }
             }
-            else if (!_members.TryGetValue(memberId, out member))
+            else
             {
-                return Failed(ErrorCode.UnknownMemberId, memberId);
+                var error = Validate(memberId, groupInstanceId, out member);
+                if (error != ErrorCode.None) return Failed(error, memberId);
             }
 
             member.SessionTimeoutMs = sessionTimeoutMs;
@@ -99,11 +100,12 @@ public sealed class ConsumerGroup(string groupId, TimeProvider time, TimeSpan in
         }
     }
 
-    public Task<SyncResult> SyncAsync(string memberId, int generation, Dictionary<string, byte[]> assignments)
+    public Task<SyncResult> SyncAsync(string memberId, string? groupInstanceId, int generation, Dictionary<string, byte[]> assignments)
     {
         lock (this)
         {
-            if (!_members.TryGetValue(memberId, out var member)) return Task.FromResult(new SyncResult((short)ErrorCode.UnknownMemberId, []));
+            var error = Validate(memberId, groupInstanceId, out var member);
+            if (error != ErrorCode.None) return Task.FromResult(new SyncResult((short)error, []));
             if (generation != Generation) return Task.FromResult(new SyncResult((short)ErrorCode.IllegalGeneration, []));
             switch (State)
             {
@@ -132,11 +134,12 @@ public sealed class ConsumerGroup(string groupId, TimeProvider time, TimeSpan in
         }
     }
 
-    public ErrorCode Heartbeat(string memberId, int generation)
+    public ErrorCode Heartbeat(string memberId, string? groupInstanceId, int generation)
     {
         lock (this)
         {
-            if (!_members.TryGetValue(memberId, out var member)) return ErrorCode.UnknownMemberId;
+            var error = Validate(memberId, groupInstanceId, out var member);
+            if (error != ErrorCode.None) return error;
             member.LastHeartbeat = Now;
             if (generation != Generation) return ErrorCode.IllegalGeneration;
             // While the leader's assignment is handed out the member is where it should be: only a
@@ -145,24 +148,26 @@ public sealed class ConsumerGroup(string groupId, TimeProvider time, TimeSpan in
         }
     }
 
-    public ErrorCode Leave(string memberId)
+    public ErrorCode Leave(string memberId, string? groupInstanceId = null)
     {
         lock (this)
         {
-            if (!_members.TryGetValue(memberId, out var member)) return ErrorCode.UnknownMemberId;
+            var error = Validate(memberId, groupInstanceId, out var member);
+            if (error != ErrorCode.None) return error;
             Remove(member);
             return ErrorCode.None;
         }
     }
 
     /// <summary>Checks an offset commit from a member; simple commits (no member, generation -1) only for groups without members.</summary>
-    public ErrorCode CheckCommit(string memberId, int generation)
+    public ErrorCode CheckCommit(string memberId, string? groupInstanceId, int generation)
     {
         lock (this)
         {
             if (generation < 0 && memberId.Length == 0)
                 return _members.Count == 0 ? ErrorCode.None : ErrorCode.IllegalGeneration;
-            if (!_members.TryGetValue(memberId, out var member)) return ErrorCode.UnknownMemberId;
+            var error = Validate(memberId, groupInstanceId, out var member);
+            if (error != ErrorCode.None) return error;
             if (generation != Generation) return ErrorCode.IllegalGeneration;
             if (State == GroupState.CompletingRebalance) return ErrorCode.RebalanceInProgress;
             member.LastHeartbeat = Now;
@@ -282,6 +287,26 @@ public sealed class ConsumerGroup(string groupId, TimeProvider time, TimeSpan in
     private void ExtendInitialDelay() => _initialDelayUntil = Min(Now + initialRebalanceDelay, _initialDelayLimit);
 
     private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
+
+    /// <summary>
+    /// Finds the member a request speaks for. A static member is known by its instance id: a request
+    /// carrying that id with an older member id comes from an instance that a newer one replaced,
+    /// and is fenced (FENCED_INSTANCE_ID, fatal for the client) instead of told to rejoin, which
+    /// would make the two take the place from each other forever.
+    /// </summary>
+    private ErrorCode Validate(string memberId, string? groupInstanceId, out GroupMember member)
+    {
+        if (groupInstanceId is not null)
+        {
+            var current = _members.Values.FirstOrDefault(m => m.GroupInstanceId == groupInstanceId);
+            if (current is not null && current.MemberId != memberId)
+            {
+                member = null!;
+                return ErrorCode.FencedInstanceId;
+            }
+        }
+        return _members.TryGetValue(memberId, out member!) ? ErrorCode.None : ErrorCode.UnknownMemberId;
+    }
 
     private GroupMember ReplaceStaticMember(GroupMember old, string newMemberId)
     {

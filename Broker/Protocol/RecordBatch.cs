@@ -182,8 +182,15 @@ public static class RecordBatch
         return next;
     }
 
-    /// <summary>Sets the base offset: it lies outside the CRC, so the batch stays valid.</summary>
-    public static void SetBaseOffset(Span<byte> batch, long baseOffset) => BinaryPrimitives.WriteInt64BigEndian(batch, baseOffset);
+    /// <summary>
+    /// Stamps what the leader decides on append: the base offset and the partition leader epoch
+    /// (clients send 0 or -1). Both lie outside the CRC, so the batch stays valid.
+    /// </summary>
+    public static void AssignOffsetAndEpoch(Span<byte> batch, long baseOffset, int leaderEpoch)
+    {
+        BinaryPrimitives.WriteInt64BigEndian(batch, baseOffset);
+        BinaryPrimitives.WriteInt32BigEndian(batch[12..], leaderEpoch);
+    }
 }
 
 /// <summary>Zigzag varints, as records use them.</summary>

@@ -13,6 +13,13 @@ namespace Shop.Broker.Storage;
 /// </summary>
 public sealed class PartitionLog
 {
+    /// <summary>
+    /// The leader epoch of every partition: one node leads it forever, so the epoch never changes.
+    /// Stamped on every appended batch; clients commit it with their position and check it with
+    /// OffsetForLeaderEpoch to detect a log cut back under them.
+    /// </summary>
+    public const int LeaderEpoch = 0;
+
     private readonly Lock _appendLock = new();
     private readonly LogContext _context;
     private readonly Func<TopicSettings> _settings;
@@ -162,7 +169,7 @@ public sealed class PartitionLog
                 {
                     if (i > 0 && _producers.Check(headers[i]) is not null)
                         throw new OutOfOrderSequenceException("a record set may not mix a retried batch with new ones");
-                    RecordBatch.SetBaseOffset(batches.AsSpan(position), nextOffset);
+                    RecordBatch.AssignOffsetAndEpoch(batches.AsSpan(position), nextOffset, LeaderEpoch);
                     headers[i] = headers[i] with { BaseOffset = nextOffset };
                     nextOffset = headers[i].LastOffset + 1;
                     position += headers[i].TotalSize;

@@ -111,10 +111,25 @@ public sealed class ConfluentRoundTripTests(BrokerFixture fixture) : IClassFixtu
         foreach (var found in byTime)
         {
             var records = received[found.Partition.Value];
-            // Batch granularity: the offset returned starts a batch holding the first such record.
+            // The record itself, not the start of the batch that holds it.
             var firstAtOrAfter = records.First(r => r.Message.Timestamp.UnixTimestampMs >= middle).Offset.Value;
-            Assert.InRange(found.Offset.Value, 0, firstAtOrAfter);
-            Assert.True(records.Skip((int)found.Offset.Value).Take((int)(firstAtOrAfter - found.Offset.Value)).All(r => r.Message.Timestamp.UnixTimestampMs < middle));
+            Assert.Equal(firstAtOrAfter, found.Offset.Value);
         }
+    }
+
+    [Fact]
+    public void A_transactional_producer_fails_at_once_with_an_error_that_says_why()
+    {
+        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig
+        {
+            BootstrapServers = fixture.Broker.BootstrapServers, TransactionalId = "shop-tx",
+        }).Build();
+
+        // Not a retry loop until the 60 s timeout: a fatal error, naming what to do instead.
+        var failed = Assert.ThrowsAny<KafkaException>(() => producer.InitTransactions(TimeSpan.FromSeconds(60)));
+
+        Assert.NotEqual(ErrorCode.Local_TimedOut, failed.Error.Code);
+        Assert.True(failed.Error.IsFatal, failed.Error.ToString());
+        Assert.Contains("does not support transactions", failed.Error.Reason);
     }
 }

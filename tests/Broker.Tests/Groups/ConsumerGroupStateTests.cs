@@ -55,16 +55,16 @@ public sealed class ConsumerGroupStateTests
     {
         var group = NewGroup(TimeSpan.Zero);
         var a = await Join(group, client: "a");
-        Assert.Equal(ErrorCode.None, group.Heartbeat(a.MemberId, a.Generation)); // CompletingRebalance: not a reason to rejoin
-        await group.SyncAsync(a.MemberId, a.Generation, new() { [a.MemberId] = [9] });
+        Assert.Equal(ErrorCode.None, group.Heartbeat(a.MemberId, null, a.Generation)); // CompletingRebalance: not a reason to rejoin
+        await group.SyncAsync(a.MemberId, null, a.Generation, new() { [a.MemberId] = [9] });
         Assert.Equal(GroupState.Stable, group.State);
-        Assert.Equal(ErrorCode.None, group.Heartbeat(a.MemberId, a.Generation));
-        Assert.Equal(ErrorCode.IllegalGeneration, group.Heartbeat(a.MemberId, a.Generation + 1));
-        Assert.Equal(ErrorCode.UnknownMemberId, group.Heartbeat("nobody", a.Generation));
+        Assert.Equal(ErrorCode.None, group.Heartbeat(a.MemberId, null, a.Generation));
+        Assert.Equal(ErrorCode.IllegalGeneration, group.Heartbeat(a.MemberId, null, a.Generation + 1));
+        Assert.Equal(ErrorCode.UnknownMemberId, group.Heartbeat("nobody", null, a.Generation));
 
         var b = Join(group, client: "b"); // a newcomer starts a rebalance
         Assert.Equal(GroupState.PreparingRebalance, group.State);
-        Assert.Equal(ErrorCode.RebalanceInProgress, group.Heartbeat(a.MemberId, a.Generation));
+        Assert.Equal(ErrorCode.RebalanceInProgress, group.Heartbeat(a.MemberId, null, a.Generation));
         _ = Join(group, a.MemberId, client: "a");
         Assert.Equal(2, (await b).Generation);
     }
@@ -78,13 +78,13 @@ public sealed class ConsumerGroupStateTests
         var a2 = await Join(group, a.MemberId, client: "a");
         var b2 = await b;
         await Task.WhenAll(
-            group.SyncAsync(a2.MemberId, a2.Generation, new() { [a2.MemberId] = [1], [b2.MemberId] = [2] }),
-            group.SyncAsync(b2.MemberId, b2.Generation, []));
+            group.SyncAsync(a2.MemberId, null, a2.Generation, new() { [a2.MemberId] = [1], [b2.MemberId] = [2] }),
+            group.SyncAsync(b2.MemberId, null, b2.Generation, []));
 
         for (var i = 0; i < 3; i++)
         {
             Advance(group, TimeSpan.FromSeconds(3));
-            Assert.Equal(ErrorCode.None, group.Heartbeat(a2.MemberId, a2.Generation)); // only a keeps heartbeating
+            Assert.Equal(ErrorCode.None, group.Heartbeat(a2.MemberId, null, a2.Generation)); // only a keeps heartbeating
         }
         Assert.True(group.HasMember(b2.MemberId)); // 9 s of a 10 s session
 
@@ -92,7 +92,7 @@ public sealed class ConsumerGroupStateTests
 
         Assert.False(group.HasMember(b2.MemberId));
         Assert.Equal(GroupState.PreparingRebalance, group.State);
-        Assert.Equal(ErrorCode.RebalanceInProgress, group.Heartbeat(a2.MemberId, a2.Generation));
+        Assert.Equal(ErrorCode.RebalanceInProgress, group.Heartbeat(a2.MemberId, null, a2.Generation));
     }
 
     [Fact]
@@ -104,8 +104,8 @@ public sealed class ConsumerGroupStateTests
         var a2 = await Join(group, a.MemberId, "node-a", "a");
         var b2 = await b;
         await Task.WhenAll(
-            group.SyncAsync(a2.MemberId, a2.Generation, new() { [a2.MemberId] = [1], [b2.MemberId] = [2] }),
-            group.SyncAsync(b2.MemberId, b2.Generation, []));
+            group.SyncAsync(a2.MemberId, "node-a", a2.Generation, new() { [a2.MemberId] = [1], [b2.MemberId] = [2] }),
+            group.SyncAsync(b2.MemberId, "node-b", b2.Generation, []));
         var generation = group.Generation;
 
         // b restarts (static members send no LeaveGroup) and joins again with no member id.
@@ -116,9 +116,29 @@ public sealed class ConsumerGroupStateTests
         Assert.Equal(generation, back.Generation);
         Assert.Equal(GroupState.Stable, group.State);
         Assert.NotEqual(b2.MemberId, back.MemberId);
-        var synced = await group.SyncAsync(back.MemberId, back.Generation, []);
+        var synced = await group.SyncAsync(back.MemberId, "node-b", back.Generation, []);
         Assert.Equal([2], synced.Assignment);
-        Assert.Equal(ErrorCode.UnknownMemberId, group.Heartbeat(b2.MemberId, generation)); // the old incarnation is out
-        Assert.Equal(ErrorCode.None, group.Heartbeat(a2.MemberId, generation));
+        Assert.Equal(ErrorCode.None, group.Heartbeat(a2.MemberId, "node-a", generation));
+    }
+
+    [Fact]
+    public async Task An_instance_replaced_by_a_newer_one_with_its_instance_id_is_fenced_everywhere()
+    {
+        var group = NewGroup(TimeSpan.Zero);
+        var first = await Join(group, instanceId: "node-a", client: "first");
+        await group.SyncAsync(first.MemberId, "node-a", first.Generation, new() { [first.MemberId] = [1] });
+
+        var second = await Join(group, instanceId: "node-a", client: "second"); // same instance id, no member id: takes over
+
+        Assert.Equal(0, second.Error);
+        Assert.Equal(ErrorCode.FencedInstanceId, group.Heartbeat(first.MemberId, "node-a", first.Generation));
+        Assert.Equal(ErrorCode.FencedInstanceId, group.CheckCommit(first.MemberId, "node-a", first.Generation));
+        Assert.Equal((short)ErrorCode.FencedInstanceId, (await group.SyncAsync(first.MemberId, "node-a", first.Generation, [])).Error);
+        Assert.Equal((short)ErrorCode.FencedInstanceId, (await Join(group, first.MemberId, "node-a", "first")).Error);
+        Assert.Equal(ErrorCode.FencedInstanceId, group.Leave(first.MemberId, "node-a"));
+        // The newer one is untouched by all that.
+        Assert.Equal(ErrorCode.None, group.Heartbeat(second.MemberId, "node-a", second.Generation));
+        Assert.Equal(GroupState.Stable, group.State);
+        Assert.Equal([1], (await group.SyncAsync(second.MemberId, "node-a", second.Generation, [])).Assignment);
     }
 }

@@ -15,6 +15,7 @@ public sealed class RebalanceTests
         public string Name { get; } = name;
         public ConcurrentQueue<string> Events { get; } = new();
         public volatile int Assigned = -1;
+        public volatile Error? Fatal;
 
         public void Start(string bootstrap, string topic, string? instanceId)
         {
@@ -28,10 +29,19 @@ public sealed class RebalanceTests
                 using var consumer = new ConsumerBuilder<Ignore, Ignore>(config)
                     .SetPartitionsAssignedHandler((_, partitions) => { Events.Enqueue($"assign {partitions.Count}"); Assigned = partitions.Count; })
                     .SetPartitionsRevokedHandler((_, partitions) => { Events.Enqueue($"revoke {partitions.Count}"); Assigned = -1; })
+                    .SetPartitionsLostHandler((_, partitions) => { Events.Enqueue($"lost {partitions.Count}"); Assigned = -1; })
+                    .SetErrorHandler((_, error) => { if (error.IsFatal) Fatal = error; })
                     .Build();
                 consumer.Subscribe(topic);
-                while (!_stop.IsCancellationRequested) consumer.Consume(TimeSpan.FromMilliseconds(100));
-                consumer.Close();
+                try
+                {
+                    while (!_stop.IsCancellationRequested && Fatal is null) consumer.Consume(TimeSpan.FromMilliseconds(100));
+                    consumer.Close();
+                }
+                catch (KafkaException ex) when (ex.Error.IsFatal)
+                {
+                    Fatal = ex.Error; // a fenced consumer is done: librdkafka refuses every call after a fatal error
+                }
             });
         }
 
@@ -94,5 +104,29 @@ public sealed class RebalanceTests
         // a saw nothing in between: the only revoke is from its own close at the end.
         Assert.Equal(["assign 1", "revoke 1"], a.Events);
         Assert.Equal("assign 1", restarted.Events.First());
+    }
+
+    [Fact]
+    public async Task Of_two_consumers_with_one_instance_id_the_one_replaced_is_fenced_and_the_other_keeps_the_partitions()
+    {
+        await using var broker = await BrokerProcess.StartAsync("--Broker:GroupInitialRebalanceDelayMs=0");
+        await CreateTopicAsync(broker.BootstrapServers, "twins", 2);
+        using var older = new Member("older");
+        older.Start(broker.BootstrapServers, "twins", instanceId: "node-1");
+        await UntilAsync(() => older.Assigned == 2, "the first consumer has both partitions");
+
+        // A second process started with the same group.instance.id (a copy-paste in a deployment):
+        // as in Kafka, the newer one takes the member's place and the older one is fenced at its
+        // next heartbeat, with an error that stops it, instead of both taking turns for ever.
+        using var newer = new Member("newer");
+        newer.Start(broker.BootstrapServers, "twins", instanceId: "node-1");
+        await UntilAsync(() => older.Fatal is not null, "the older consumer is fenced");
+        await UntilAsync(() => newer.Assigned == 2, "the newer consumer has both partitions");
+        await newer.StopAsync();
+        await older.StopAsync();
+
+        Assert.Equal(ErrorCode.FencedInstanceId, older.Fatal!.Code);
+        Assert.Null(newer.Fatal);
+        Assert.Equal(["assign 2", "revoke 2"], newer.Events); // one assignment, then its own close: no rebalance in between
     }
 }
