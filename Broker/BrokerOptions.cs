@@ -11,6 +11,41 @@ public sealed class BrokerOptions
     /// <summary>The Kafka protocol port.</summary>
     public int Port { get; set; } = 9092;
 
+    /// <summary>
+    /// Where the Kafka port listens: <c>localhost</c> (loopback only, the default), an IP address,
+    /// or <c>*</c> for every interface. Anything but loopback needs
+    /// <see cref="AllowUnauthenticatedRemoteClients"/>: with no authentication, whoever reaches the
+    /// port may produce, read and delete every topic.
+    /// </summary>
+    public string Host { get; set; } = "localhost";
+
+    /// <summary>The explicit opt-in to listen (Kafka port or console) beyond loopback without authentication; logged as a warning.</summary>
+    public bool AllowUnauthenticatedRemoteClients { get; set; }
+
+    /// <summary>What the Kafka port speaks: PLAINTEXT (default), SASL_PLAINTEXT, SSL or SASL_SSL.</summary>
+    public string SecurityProtocol { get; set; } = "PLAINTEXT";
+
+    /// <summary>More listeners, in Kafka's syntax: <c>SASL_SSL://localhost:9094,SSL://0.0.0.0:9095</c>.</summary>
+    public string? Listeners { get; set; }
+
+    /// <summary>The SASL mechanisms offered on SASL listeners, in order of preference.</summary>
+    public string SaslMechanisms { get; set; } = "SCRAM-SHA-512,SCRAM-SHA-256,PLAIN";
+
+    /// <summary>
+    /// Users whose SCRAM credentials are set at start (<c>Broker:Users:alice=password</c>): only
+    /// the salted keys are stored. More can be added at run time with AlterUserScramCredentials.
+    /// </summary>
+    public Dictionary<string, string> Users { get; set; } = [];
+
+    /// <summary>The TLS certificate of SSL and SASL_SSL listeners: a PEM file (with <see cref="TlsKey"/>) or a PFX file.</summary>
+    public string? TlsCertificate { get; set; }
+
+    /// <summary>The PEM private key of <see cref="TlsCertificate"/>, when it is not in the same file.</summary>
+    public string? TlsKey { get; set; }
+
+    /// <summary>The password of a PFX <see cref="TlsCertificate"/> or of an encrypted PEM key.</summary>
+    public string? TlsCertificatePassword { get; set; }
+
     /// <summary>The host name Metadata advertises: the address clients really reach.</summary>
     public string AdvertisedHost { get; set; } = "localhost";
 
@@ -67,6 +102,7 @@ public sealed class BrokerOptions
     public void Validate()
     {
         if (Port is < 0 or > 65535) throw new InvalidOperationException($"Broker:Port must be 0–65535, got {Port}.");
+        if (string.IsNullOrWhiteSpace(Host)) throw new InvalidOperationException("Broker:Host must be set: localhost, an IP address or *.");
         if (string.IsNullOrWhiteSpace(DataDir)) throw new InvalidOperationException("Broker:DataDir must be set.");
         if (DefaultPartitions < 1) throw new InvalidOperationException($"Broker:DefaultPartitions must be at least 1, got {DefaultPartitions}.");
         if (SegmentBytes < 1024) throw new InvalidOperationException($"Broker:SegmentBytes must be at least 1024, got {SegmentBytes}.");

@@ -1,5 +1,6 @@
 using Shop.Broker.Apis;
 using Shop.Broker.Groups;
+using Shop.Broker.Security;
 using Shop.Broker.Storage;
 using Shop.Broker.Storage.Disk;
 
@@ -43,6 +44,12 @@ public static class BrokerServices
         services.AddSingleton<KafkaApi, DeleteGroupsApi>();
         services.AddSingleton<KafkaApi, OffsetDeleteApi>();
         services.AddSingleton<KafkaApi, OffsetForLeaderEpochApi>();
+        services.AddSingleton<CredentialStore>();
+        services.AddSingleton<SaslMechanisms>();
+        services.AddSingleton<KafkaApi, SaslHandshakeApi>();
+        services.AddSingleton<KafkaApi, SaslAuthenticateApi>();
+        services.AddSingleton<KafkaApi, DescribeUserScramCredentialsApi>();
+        services.AddSingleton<KafkaApi, AlterUserScramCredentialsApi>();
         services.AddSingleton<ApiRegistry>();
         return services;
     }

@@ -16,6 +16,7 @@ public static class ApiKeys
     public const short SyncGroup = 14;
     public const short DescribeGroups = 15;
     public const short ListGroups = 16;
+    public const short SaslHandshake = 17;
     public const short ApiVersions = 18;
     public const short CreateTopics = 19;
     public const short DeleteTopics = 20;
@@ -23,9 +24,12 @@ public static class ApiKeys
     public const short InitProducerId = 22;
     public const short OffsetForLeaderEpoch = 23;
     public const short DescribeConfigs = 32;
+    public const short SaslAuthenticate = 36;
     public const short AlterConfigs = 33;
     public const short CreatePartitions = 37;
     public const short DeleteGroups = 42;
     public const short IncrementalAlterConfigs = 44;
     public const short OffsetDelete = 47;
+    public const short DescribeUserScramCredentials = 50;
+    public const short AlterUserScramCredentials = 51;
 }

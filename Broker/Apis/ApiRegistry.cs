@@ -1,11 +1,12 @@
 using System.Diagnostics;
+using Shop.Broker.Network;
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
 using Shop.Broker.Telemetry;
 
 namespace Shop.Broker.Apis;
 
-/// <summary>What one frame led to: a response frame to send, nothing (acks=0), or closing the connection.</summary>
+/// <summary>What one frame led to: a response frame to send (or nothing: acks=0), then closing the connection when there is a reason to.</summary>
 public readonly record struct RequestOutcome(ReadOnlyMemory<byte>? Response, string? CloseReason)
 {
     public static RequestOutcome Close(string reason) => new(null, reason);
@@ -32,7 +33,10 @@ public sealed class ApiRegistry
 
     private bool IsFlexible(short key, short version) => _apis.TryGetValue(key, out var api) && api.Versions.IsFlexible(version);
 
-    public async ValueTask<RequestOutcome> HandleAsync(ReadOnlyMemory<byte> frame, string clientHost, CancellationToken cancellationToken)
+    /// <summary>What a connection may ask before it has authenticated on a SASL listener, as in Kafka.</summary>
+    private static bool AllowedBeforeAuthentication(short key) => key is ApiKeys.ApiVersions or ApiKeys.SaslHandshake or ApiKeys.SaslAuthenticate;
+
+    public async ValueTask<RequestOutcome> HandleAsync(ReadOnlyMemory<byte> frame, KafkaSession session, CancellationToken cancellationToken)
     {
         var reader = new KafkaReader(frame);
         RequestHeader header;
@@ -56,6 +60,13 @@ public sealed class ApiRegistry
             return RequestOutcome.Close($"API key {header.RequestApiKey} version {header.RequestApiVersion} is not supported ({versions.Min}–{versions.Max}) (client {header.ClientId})");
         }
 
+        if (!session.IsAuthenticated && !AllowedBeforeAuthentication(header.RequestApiKey))
+        {
+            // Kafka closes such a connection too: there is no answer to give someone unknown.
+            return RequestOutcome.Close($"{_names[header.RequestApiKey]} request before authenticating on the {session.Endpoint.Name} listener "
+                + $"(client {header.ClientId}): set security.protocol={session.Endpoint.Name} and a SASL mechanism with credentials");
+        }
+
         var response = new KafkaWriter();
         new ResponseHeader { CorrelationId = header.CorrelationId }
             .Write(response, ResponseHeader.VersionFor(header.RequestApiKey, versions.IsFlexible(header.RequestApiVersion)));
@@ -64,11 +75,11 @@ public sealed class ApiRegistry
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var respond = await api.HandleAsync(new KafkaRequest(header, body, this, clientHost), response, cancellationToken);
+            var respond = await api.HandleAsync(new KafkaRequest(header, body, this, session), response, cancellationToken);
             var apiTag = new KeyValuePair<string, object?>("kafka.api", _names[header.RequestApiKey]);
             BrokerTelemetry.Requests.Add(1, apiTag);
             BrokerTelemetry.RequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, apiTag);
-            return new RequestOutcome(respond ? response.ToFrame() : null, null);
+            return new RequestOutcome(respond ? response.ToFrame() : null, session.CloseAfterResponse);
         }
         catch (MalformedRequestException ex)
         {

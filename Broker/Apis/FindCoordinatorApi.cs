@@ -35,6 +35,6 @@ public sealed class FindCoordinatorApi(BrokerOptions options) : KafkaApi<FindCoo
                 ErrorMessage = null,
                 NodeId = options.NodeId,
                 Host = options.AdvertisedHost,
-                Port = options.PublicPort,
+                Port = context.Session.Endpoint.AdvertisedPort,
             });
 }

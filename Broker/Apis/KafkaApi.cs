@@ -1,3 +1,4 @@
+using Shop.Broker.Network;
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
 
@@ -16,10 +17,13 @@ public readonly record struct ApiVersionRange(short Key, short Min, short Max, s
 }
 
 /// <summary>One request as received: its header and the body that follows it.</summary>
-public sealed class KafkaRequest(RequestHeader header, ReadOnlyMemory<byte> body, ApiRegistry apis, string clientHost)
+public sealed class KafkaRequest(RequestHeader header, ReadOnlyMemory<byte> body, ApiRegistry apis, KafkaSession session)
 {
+    /// <summary>The connection it came on: listener, client address, principal.</summary>
+    public KafkaSession Session { get; } = session;
+
     /// <summary>The client's address, as consumer group descriptions show it.</summary>
-    public string ClientHost { get; } = clientHost;
+    public string ClientHost => Session.ClientHost;
 
     public string ClientId => Header.ClientId ?? "";
 

@@ -22,7 +22,7 @@ public sealed class MetadataApi(LogManager logs, BrokerOptions options, ILogger<
             : request.Topics.Select(t => Resolve(t.Name ?? "", request.AllowAutoTopicCreation)).ToList();
         var response = new MetadataResponse
         {
-            Brokers = [new() { NodeId = options.NodeId, Host = options.AdvertisedHost, Port = options.PublicPort }],
+            Brokers = [new() { NodeId = options.NodeId, Host = options.AdvertisedHost, Port = context.Session.Endpoint.AdvertisedPort }],
             ClusterId = ClusterId,
             ControllerId = options.NodeId,
             Topics = topics.Select(t => new MetadataResponse.MetadataResponseTopic

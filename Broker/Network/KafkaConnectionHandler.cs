@@ -28,6 +28,10 @@ public sealed class KafkaConnectionHandler(
         using var closing = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, lifetime.ApplicationStopping);
         var closed = closing.Token;
         var clientHost = connection.RemoteEndPoint is System.Net.IPEndPoint ip ? $"/{ip.Address}" : "unknown";
+        var endpoint = connection.Items.TryGetValue(typeof(KafkaEndpoint), out var tagged) && tagged is KafkaEndpoint e
+            ? e
+            : throw new InvalidOperationException("A Kafka connection without its listener: bind Kafka ports through KafkaListener.");
+        var session = new KafkaSession(endpoint, clientHost);
         BrokerTelemetry.ActiveConnections.Add(1);
         try
         {
@@ -46,16 +50,16 @@ public sealed class KafkaConnectionHandler(
                     if (frame is null) break;
 
                     BrokerTelemetry.BytesIn.Add(4 + frame.Length);
-                    var outcome = await apis.HandleAsync(frame, clientHost, closed);
-                    if (outcome.CloseReason is not null)
-                    {
-                        logger.LogWarning("Closing Kafka connection {Remote}: {Reason}", connection.RemoteEndPoint, outcome.CloseReason);
-                        return;
-                    }
+                    var outcome = await apis.HandleAsync(frame, session, closed);
                     if (outcome.Response is { } response)
                     {
                         BrokerTelemetry.BytesOut.Add(response.Length);
                         await output.WriteAsync(response, closed);
+                    }
+                    if (outcome.CloseReason is not null)
+                    {
+                        logger.LogWarning("Closing Kafka connection {Remote}: {Reason}", connection.RemoteEndPoint, outcome.CloseReason);
+                        return;
                     }
                 }
                 input.AdvanceTo(buffer.Start, buffer.End);

@@ -175,7 +175,7 @@ public sealed class BrokerProcess : IAsyncDisposable
     }
 
     /// <summary>Broker.dll of the same configuration as these tests, found from the repo root.</summary>
-    private static string BrokerDll
+    public static string BrokerDll
     {
         get
         {

@@ -15,7 +15,7 @@ public static class ProtocolGenerator
         "JoinGroup", "Heartbeat", "LeaveGroup", "SyncGroup", "DescribeGroups", "ListGroups", "SaslHandshake",
         "ApiVersions", "CreateTopics", "DeleteTopics", "DeleteRecords", "InitProducerId", "DescribeConfigs",
         "AlterConfigs", "SaslAuthenticate", "CreatePartitions", "DeleteGroups", "IncrementalAlterConfigs", "OffsetDelete",
-        "OffsetForLeaderEpoch",
+        "OffsetForLeaderEpoch", "DescribeUserScramCredentials", "AlterUserScramCredentials", "CreateAcls", "DescribeAcls", "DeleteAcls",
     ];
 
     public static IEnumerable<string> SchemaNames =>
