@@ -37,7 +37,7 @@ public sealed class PlainExchange(CredentialStore credentials) : ISaslExchange
 /// client-final with the proof → server-final with the server's signature. An unknown user and a
 /// wrong password are refused alike, so the answer does not tell which users exist.
 /// </summary>
-public sealed class ScramExchange(ScramMechanism mechanism, CredentialStore credentials) : ISaslExchange
+public sealed class ScramExchange(ScramMechanism mechanism, CredentialStore credentials, Func<string>? serverNonce = null) : ISaslExchange
 {
     private string? _clientFirstBare;
     private string? _serverFirst;
@@ -71,7 +71,7 @@ public sealed class ScramExchange(ScramMechanism mechanism, CredentialStore cred
 
         _credential = credentials.Find(_user, mechanism);
         if (_credential is null) return SaslStep.Refused(CredentialStore.InvalidCredentials);
-        _nonce = clientNonce + Convert.ToBase64String(RandomNumberGenerator.GetBytes(24));
+        _nonce = clientNonce + (serverNonce?.Invoke() ?? Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)));
         _serverFirst = $"r={_nonce},s={Convert.ToBase64String(_credential.Salt)},i={_credential.Iterations}";
         return SaslStep.Continue(Encoding.UTF8.GetBytes(_serverFirst));
     }

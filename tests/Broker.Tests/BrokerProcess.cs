@@ -167,7 +167,7 @@ public sealed class BrokerProcess : IAsyncDisposable
 
     private static string SafeExitCode(Process process) => process.HasExited ? process.ExitCode.ToString() : "?";
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
