@@ -37,6 +37,15 @@ public sealed class BrokerOptions
     /// </summary>
     public Dictionary<string, string> Users { get; set; } = [];
 
+    /// <summary>
+    /// Whether requests are checked against ACLs (Kafka's authorizer). Off by default, as in Kafka;
+    /// once on, whatever no ACL allows is refused.
+    /// </summary>
+    public bool AclsEnabled { get; set; }
+
+    /// <summary>Principals that may do everything when ACLs are on, as Kafka's super.users: <c>User:admin;User:ops</c>.</summary>
+    public string? SuperUsers { get; set; }
+
     /// <summary>The TLS certificate of SSL and SASL_SSL listeners: a PEM file (with <see cref="TlsKey"/>) or a PFX file.</summary>
     public string? TlsCertificate { get; set; }
 

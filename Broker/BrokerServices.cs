@@ -50,6 +50,11 @@ public static class BrokerServices
         services.AddSingleton<KafkaApi, SaslAuthenticateApi>();
         services.AddSingleton<KafkaApi, DescribeUserScramCredentialsApi>();
         services.AddSingleton<KafkaApi, AlterUserScramCredentialsApi>();
+        services.AddSingleton<AclStore>();
+        services.AddSingleton<Authorizer>();
+        services.AddSingleton<KafkaApi, CreateAclsApi>();
+        services.AddSingleton<KafkaApi, DescribeAclsApi>();
+        services.AddSingleton<KafkaApi, DeleteAclsApi>();
         services.AddSingleton<ApiRegistry>();
         return services;
     }

@@ -19,6 +19,7 @@ var logs = app.Services.GetRequiredService<LogManager>();
 app.Services.GetRequiredService<Shop.Broker.Groups.GroupCoordinator>();
 // Users named in configuration are stored, and the SASL settings checked, before anyone can connect.
 app.Services.GetRequiredService<Shop.Broker.Security.SaslMechanisms>();
+app.Services.GetRequiredService<Shop.Broker.Security.Authorizer>();
 Shop.Broker.Telemetry.BrokerTelemetry.ObserveLogEndOffsets(logs);
 
 app.MapDefaultEndpoints();

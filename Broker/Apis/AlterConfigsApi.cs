@@ -1,4 +1,5 @@
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 using Shop.Broker.Storage;
 
 namespace Shop.Broker.Apis;
@@ -17,7 +18,8 @@ public sealed class AlterConfigsApi(LogManager logs) : KafkaApi<AlterConfigsRequ
         foreach (var resource in request.Resources)
         {
             var configs = resource.Configs.ToDictionary(c => c.Name, c => c.Value);
-            var (error, message) = ConfigResources.Apply(logs, resource.ResourceType, resource.ResourceName, () =>
+            var (error, message) = ConfigResources.Refusal(context, resource.ResourceType, resource.ResourceName, AclOperation.AlterConfigs)
+                ?? ConfigResources.Apply(logs, resource.ResourceType, resource.ResourceName, () =>
             {
                 if (!request.ValidateOnly) return logs.AlterTopicConfigs(resource.ResourceName, configs);
                 TopicConfig.Validate(configs);

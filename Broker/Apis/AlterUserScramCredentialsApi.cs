@@ -9,7 +9,7 @@ namespace Shop.Broker.Apis;
 /// client sends the salt and the salted password (it never sends the password); the broker keeps
 /// only StoredKey and ServerKey derived from them. Refused per user, as Kafka does: an unknown
 /// mechanism, iterations outside 4096–16384, an empty name or salt, a user named twice, or the
-/// deletion of a credential that does not exist.
+/// deletion of a credential that does not exist. Needs ALTER on the cluster.
 /// </summary>
 public sealed class AlterUserScramCredentialsApi(CredentialStore credentials, ILogger<AlterUserScramCredentialsApi> logger)
     : KafkaApi<AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse>
@@ -22,10 +22,12 @@ public sealed class AlterUserScramCredentialsApi(CredentialStore credentials, IL
             .Concat(request.Upsertions.Select(u => (u.Name, u.Mechanism, Upsertion: (AlterUserScramCredentialsRequest.ScramCredentialUpsertion?)u)))
             .ToList();
         var results = new List<AlterUserScramCredentialsResponse.AlterUserScramCredentialsResult>();
+        var allowed = context.AllowsOnCluster(AclOperation.Alter);
         foreach (var user in changes.Select(c => c.Name).Distinct())
         {
             var mine = changes.Where(c => c.Name == user).ToList();
-            var (error, message) = Apply(user, mine, context.Session.Principal);
+            var (error, message) = allowed ? Apply(user, mine, context.Session.Principal)
+                : (ErrorCode.ClusterAuthorizationFailed, $"{context.Session.Principal} may not ALTER the cluster");
             results.Add(new() { User = user, ErrorCode = (short)error, ErrorMessage = message });
         }
         return ValueTask.FromResult<AlterUserScramCredentialsResponse?>(new AlterUserScramCredentialsResponse { Results = results });

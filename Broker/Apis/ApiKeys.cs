@@ -23,6 +23,9 @@ public static class ApiKeys
     public const short DeleteRecords = 21;
     public const short InitProducerId = 22;
     public const short OffsetForLeaderEpoch = 23;
+    public const short DescribeAcls = 29;
+    public const short CreateAcls = 30;
+    public const short DeleteAcls = 31;
     public const short DescribeConfigs = 32;
     public const short SaslAuthenticate = 36;
     public const short AlterConfigs = 33;

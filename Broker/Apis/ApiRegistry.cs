@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Shop.Broker.Network;
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 using Shop.Broker.Telemetry;
 
 namespace Shop.Broker.Apis;
@@ -23,8 +24,11 @@ public sealed class ApiRegistry
     /// <summary>"Produce", "Fetch", …: the handler's class name, as a metric tag.</summary>
     private readonly Dictionary<short, string> _names;
 
-    public ApiRegistry(IEnumerable<KafkaApi> apis)
+    private readonly Authorizer _authorizer;
+
+    public ApiRegistry(IEnumerable<KafkaApi> apis, Authorizer authorizer)
     {
+        _authorizer = authorizer;
         _apis = apis.ToDictionary(a => a.Versions.Key);
         _names = _apis.ToDictionary(a => a.Key, a => a.Value.GetType().Name.Replace("Api", "", StringComparison.Ordinal));
     }
@@ -75,7 +79,7 @@ public sealed class ApiRegistry
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var respond = await api.HandleAsync(new KafkaRequest(header, body, this, session), response, cancellationToken);
+            var respond = await api.HandleAsync(new KafkaRequest(header, body, this, session, _authorizer), response, cancellationToken);
             var apiTag = new KeyValuePair<string, object?>("kafka.api", _names[header.RequestApiKey]);
             BrokerTelemetry.Requests.Add(1, apiTag);
             BrokerTelemetry.RequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, apiTag);

@@ -1,5 +1,6 @@
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 using Shop.Broker.Storage;
 
 namespace Shop.Broker.Apis;
@@ -17,7 +18,9 @@ public sealed class CreatePartitionsApi(LogManager logs, BrokerOptions options) 
         var response = new CreatePartitionsResponse();
         foreach (var topic in request.Topics)
         {
-            var (error, message) = Grow(topic, request.ValidateOnly);
+            var (error, message) = context.AllowsOnTopic(AclOperation.Alter, topic.Name)
+                ? Grow(topic, request.ValidateOnly)
+                : (ErrorCode.TopicAuthorizationFailed, $"{context.Session.Principal} may not ALTER topic '{topic.Name}'.");
             response.Results.Add(new CreatePartitionsResponse.CreatePartitionsTopicResult { Name = topic.Name, ErrorCode = (short)error, ErrorMessage = message });
         }
         return ValueTask.FromResult<CreatePartitionsResponse?>(response);

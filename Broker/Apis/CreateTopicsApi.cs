@@ -1,5 +1,6 @@
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 using Shop.Broker.Storage;
 
 namespace Shop.Broker.Apis;
@@ -19,7 +20,9 @@ public sealed class CreateTopicsApi(LogManager logs, BrokerOptions options, ILog
         var response = new CreateTopicsResponse();
         foreach (var topic in request.Topics)
         {
-            var (error, message) = Create(topic, request.ValidateOnly);
+            var (error, message) = context.AllowsOnCluster(AclOperation.Create) || context.AllowsOnTopic(AclOperation.Create, topic.Name)
+                ? Create(topic, request.ValidateOnly)
+                : (ErrorCode.TopicAuthorizationFailed, $"{context.Session.Principal} may not CREATE topic '{topic.Name}'.");
             response.Topics.Add(new CreateTopicsResponse.CreatableTopicResult { Name = topic.Name, ErrorCode = (short)error, ErrorMessage = message });
         }
         return ValueTask.FromResult<CreateTopicsResponse?>(response);

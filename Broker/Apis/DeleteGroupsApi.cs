@@ -1,6 +1,7 @@
 using Shop.Broker.Groups;
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 
 namespace Shop.Broker.Apis;
 
@@ -14,7 +15,8 @@ public sealed class DeleteGroupsApi(GroupCoordinator groups) : KafkaApi<DeleteGr
         var response = new DeleteGroupsResponse();
         foreach (var id in request.GroupsNames)
         {
-            var error = !groups.GroupIds.Contains(id) ? ErrorCode.GroupIdNotFound
+            var error = !context.AllowsOnGroup(AclOperation.Delete, id) ? ErrorCode.GroupAuthorizationFailed
+                : !groups.GroupIds.Contains(id) ? ErrorCode.GroupIdNotFound
                 : await groups.DeleteAsync(id, cancellationToken) ? ErrorCode.None : ErrorCode.NonEmptyGroup;
             response.Results.Add(new DeleteGroupsResponse.DeletableGroupResult { GroupId = id, ErrorCode = (short)error });
         }

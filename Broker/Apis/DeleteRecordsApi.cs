@@ -1,5 +1,6 @@
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 using Shop.Broker.Storage;
 
 namespace Shop.Broker.Apis;
@@ -7,6 +8,7 @@ namespace Shop.Broker.Apis;
 /// <summary>
 /// DeleteRecords v0–1: moves each partition's log start offset up to the offset given (-1: the high
 /// watermark), durably, and answers the new low watermark. Offsets beyond the high watermark are refused.
+/// Needs DELETE on the topic.
 /// </summary>
 public sealed class DeleteRecordsApi(LogManager logs) : KafkaApi<DeleteRecordsRequest, DeleteRecordsResponse>
 {
@@ -20,7 +22,9 @@ public sealed class DeleteRecordsApi(LogManager logs) : KafkaApi<DeleteRecordsRe
             var result = new DeleteRecordsResponse.DeleteRecordsTopicResult { Name = topic.Name };
             foreach (var partition in topic.Partitions)
             {
-                var (error, lowWatermark) = Delete(topic.Name, partition.PartitionIndex, partition.Offset);
+                var (error, lowWatermark) = context.AllowsOnTopic(AclOperation.Delete, topic.Name)
+                    ? Delete(topic.Name, partition.PartitionIndex, partition.Offset)
+                    : (ErrorCode.TopicAuthorizationFailed, -1);
                 result.Partitions.Add(new DeleteRecordsResponse.DeleteRecordsPartitionResult
                 {
                     PartitionIndex = partition.PartitionIndex, LowWatermark = lowWatermark, ErrorCode = (short)error,

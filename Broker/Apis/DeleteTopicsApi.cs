@@ -1,10 +1,11 @@
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 using Shop.Broker.Storage;
 
 namespace Shop.Broker.Apis;
 
-/// <summary>DeleteTopics v0–3: removes each named topic and its files, durably; internal topics are refused.</summary>
+/// <summary>DeleteTopics v0–3: removes each named topic and its files, durably; internal topics are refused. Needs DELETE on the topic.</summary>
 public sealed class DeleteTopicsApi(LogManager logs) : KafkaApi<DeleteTopicsRequest, DeleteTopicsResponse>
 {
     public override ApiVersionRange Versions { get; } = new(ApiKeys.DeleteTopics, 0, 3, DeleteTopicsRequest.FlexibleFrom);
@@ -14,7 +15,8 @@ public sealed class DeleteTopicsApi(LogManager logs) : KafkaApi<DeleteTopicsRequ
         var response = new DeleteTopicsResponse();
         foreach (var name in request.TopicNames)
         {
-            response.Responses.Add(new DeleteTopicsResponse.DeletableTopicResult { Name = name, ErrorCode = (short)Delete(name) });
+            var error = context.AllowsOnTopic(AclOperation.Delete, name) ? Delete(name) : ErrorCode.TopicAuthorizationFailed;
+            response.Responses.Add(new DeleteTopicsResponse.DeletableTopicResult { Name = name, ErrorCode = (short)error });
         }
         return ValueTask.FromResult<DeleteTopicsResponse?>(response);
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 using Shop.Broker.Storage;
 
 namespace Shop.Broker.Apis;
@@ -21,7 +22,9 @@ public sealed class DescribeConfigsApi(LogManager logs, BrokerOptions options) :
         var response = new DescribeConfigsResponse();
         foreach (var resource in request.Resources)
         {
-            var (error, message, entries) = Describe(resource.ResourceType, resource.ResourceName);
+            var (error, message, entries) = ConfigResources.Refusal(context, resource.ResourceType, resource.ResourceName, AclOperation.DescribeConfigs) is { } refused
+                ? (refused.Error, refused.Message, [])
+                : Describe(resource.ResourceType, resource.ResourceName);
             var keys = resource.ConfigurationKeys; // null = every config
             response.Results.Add(new DescribeConfigsResponse.DescribeConfigsResult
             {

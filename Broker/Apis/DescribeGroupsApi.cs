@@ -1,6 +1,7 @@
 using Shop.Broker.Groups;
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 
 namespace Shop.Broker.Apis;
 
@@ -16,21 +17,25 @@ public sealed class DescribeGroupsApi(GroupCoordinator groups) : KafkaApi<Descri
     protected override ValueTask<DescribeGroupsResponse?> HandleAsync(DescribeGroupsRequest request, KafkaRequest context, CancellationToken cancellationToken) =>
         ValueTask.FromResult<DescribeGroupsResponse?>(new DescribeGroupsResponse
         {
-            Groups = request.Groups.Select(groups.Describe).Select(group => new DescribeGroupsResponse.DescribedGroup
-            {
-                GroupId = group.GroupId,
-                GroupState = group.State.ToString(),
-                ProtocolType = group.ProtocolType,
-                ProtocolData = group.Protocol,
-                Members = group.Members.Select(member => new DescribeGroupsResponse.DescribedGroupMember
-                {
-                    MemberId = member.MemberId,
-                    GroupInstanceId = member.GroupInstanceId,
-                    ClientId = member.ClientId,
-                    ClientHost = member.ClientHost,
-                    MemberMetadata = member.Metadata,
-                    MemberAssignment = member.Assignment,
-                }).ToList(),
-            }).ToList(),
+            Groups = request.Groups.Select(id => context.AllowsOnGroup(AclOperation.Describe, id)
+                ? Described(groups.Describe(id))
+                : new DescribeGroupsResponse.DescribedGroup { GroupId = id, ErrorCode = (short)ErrorCode.GroupAuthorizationFailed }).ToList(),
         });
+
+    private static DescribeGroupsResponse.DescribedGroup Described(GroupDescription group) => new()
+    {
+        GroupId = group.GroupId,
+        GroupState = group.State.ToString(),
+        ProtocolType = group.ProtocolType,
+        ProtocolData = group.Protocol,
+        Members = group.Members.Select(member => new DescribeGroupsResponse.DescribedGroupMember
+        {
+            MemberId = member.MemberId,
+            GroupInstanceId = member.GroupInstanceId,
+            ClientId = member.ClientId,
+            ClientHost = member.ClientHost,
+            MemberMetadata = member.Metadata,
+            MemberAssignment = member.Assignment,
+        }).ToList(),
+    };
 }

@@ -10,7 +10,8 @@ namespace Shop.Broker.Apis;
 /// below the high watermark (durable ones under FlushPolicy=always), whole batches within the byte
 /// limits (only the first partition with data may exceed them, by one batch). Records are never
 /// null. No transactions: the last stable offset is the high watermark. No fetch sessions (clients
-/// send id 0, epoch -1), so forgotten topics (v7+) and the rack id (v11+) are ignored.
+/// send id 0, epoch -1), so forgotten topics (v7+) and the rack id (v11+) are ignored. Needs READ
+/// on each topic (TOPIC_AUTHORIZATION_FAILED otherwise).
 /// </summary>
 public sealed class FetchApi(LogManager logs) : KafkaApi<FetchRequest, FetchResponse>
 {
@@ -20,9 +21,11 @@ public sealed class FetchApi(LogManager logs) : KafkaApi<FetchRequest, FetchResp
     {
         // Isolation level: without transactions both levels read up to the high watermark.
         var targets = new List<FetchTarget>();
+        var refused = request.Topics.Select(t => t.Topic).Distinct().Where(t => !context.AllowsOnTopic(Security.AclOperation.Read, t)).ToHashSet();
         foreach (var fetchTopic in request.Topics)
         {
-            logs.TryGetTopic(fetchTopic.Topic, out var topic);
+            TopicLog? topic = null;
+            if (!refused.Contains(fetchTopic.Topic)) logs.TryGetTopic(fetchTopic.Topic, out topic);
             targets.AddRange(fetchTopic.Partitions.Select(p => new FetchTarget(
                 topic is not null && p.Partition >= 0 && p.Partition < topic.Partitions.Count ? topic.Partitions[p.Partition] : null,
                 p.FetchOffset, p.PartitionMaxBytes)));
@@ -42,7 +45,7 @@ public sealed class FetchApi(LogManager logs) : KafkaApi<FetchRequest, FetchResp
                 topicResponse.Partitions.Add(new FetchResponse.PartitionData
                 {
                     PartitionIndex = partition.Partition,
-                    ErrorCode = (short)ToErrorCode(data.Error),
+                    ErrorCode = (short)(refused.Contains(fetchTopic.Topic) ? ErrorCode.TopicAuthorizationFailed : ToErrorCode(data.Error)),
                     HighWatermark = data.HighWatermark,
                     LastStableOffset = data.HighWatermark,
                     LogStartOffset = data.LogStartOffset,

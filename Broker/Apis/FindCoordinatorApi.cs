@@ -1,5 +1,6 @@
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 
 namespace Shop.Broker.Apis;
 
@@ -20,7 +21,16 @@ public sealed class FindCoordinatorApi(BrokerOptions options) : KafkaApi<FindCoo
     public override ApiVersionRange Versions { get; } = new(ApiKeys.FindCoordinator, 0, 2, FindCoordinatorRequest.FlexibleFrom);
 
     protected override ValueTask<FindCoordinatorResponse?> HandleAsync(FindCoordinatorRequest request, KafkaRequest context, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<FindCoordinatorResponse?>(request.KeyType == TransactionKey
+        ValueTask.FromResult<FindCoordinatorResponse?>(request.KeyType == GroupKey && !context.AllowsOnGroup(AclOperation.Describe, request.Key)
+            ? new FindCoordinatorResponse
+            {
+                ErrorCode = (short)ErrorCode.GroupAuthorizationFailed,
+                ErrorMessage = $"{context.Session.Principal} may not DESCRIBE group '{request.Key}'",
+                NodeId = -1,
+                Host = "",
+                Port = -1,
+            }
+            : request.KeyType == TransactionKey
             ? new FindCoordinatorResponse
             {
                 ErrorCode = (short)ErrorCode.TransactionalIdAuthorizationFailed,

@@ -1,6 +1,7 @@
 using Shop.Broker.Groups;
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 
 namespace Shop.Broker.Apis;
 
@@ -11,7 +12,8 @@ public sealed class HeartbeatApi(GroupCoordinator groups) : KafkaApi<HeartbeatRe
 
     protected override ValueTask<HeartbeatResponse?> HandleAsync(HeartbeatRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
-        var error = groups.Find(request.GroupId)?.Heartbeat(request.MemberId, request.GroupInstanceId, request.GenerationId) ?? ErrorCode.UnknownMemberId;
+        var error = !context.AllowsOnGroup(AclOperation.Read, request.GroupId) ? ErrorCode.GroupAuthorizationFailed
+            : groups.Find(request.GroupId)?.Heartbeat(request.MemberId, request.GroupInstanceId, request.GenerationId) ?? ErrorCode.UnknownMemberId;
         return ValueTask.FromResult<HeartbeatResponse?>(new HeartbeatResponse { ErrorCode = (short)error });
     }
 }

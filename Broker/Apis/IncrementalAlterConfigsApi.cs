@@ -1,4 +1,5 @@
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 using Shop.Broker.Storage;
 
 namespace Shop.Broker.Apis;
@@ -17,7 +18,8 @@ public sealed class IncrementalAlterConfigsApi(LogManager logs) : KafkaApi<Incre
         foreach (var resource in request.Resources)
         {
             var changes = resource.Configs.Select(c => (c.Name, (ConfigOperation)c.ConfigOperation, c.Value)).ToList();
-            var (error, message) = ConfigResources.Apply(logs, resource.ResourceType, resource.ResourceName, () =>
+            var (error, message) = ConfigResources.Refusal(context, resource.ResourceType, resource.ResourceName, AclOperation.AlterConfigs)
+                ?? ConfigResources.Apply(logs, resource.ResourceType, resource.ResourceName, () =>
                 request.ValidateOnly
                     ? logs.TryGetTopic(resource.ResourceName, out _) && changes.All(c => TopicConfig.Names.Contains(c.Name))
                     : logs.IncrementalAlterTopicConfigs(resource.ResourceName, changes));

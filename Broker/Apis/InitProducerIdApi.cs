@@ -1,5 +1,6 @@
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 
 namespace Shop.Broker.Apis;
 
@@ -17,5 +18,11 @@ public sealed class InitProducerIdApi(Storage.LogManager logs) : KafkaApi<InitPr
     protected override ValueTask<InitProducerIdResponse?> HandleAsync(InitProducerIdRequest request, KafkaRequest context, CancellationToken cancellationToken) =>
         ValueTask.FromResult<InitProducerIdResponse?>(request.TransactionalId is not null
             ? new InitProducerIdResponse { ErrorCode = (short)ErrorCode.TransactionalIdAuthorizationFailed, ProducerId = -1, ProducerEpoch = -1 }
+            : !MayWriteIdempotently(context)
+            ? new InitProducerIdResponse { ErrorCode = (short)ErrorCode.ClusterAuthorizationFailed, ProducerId = -1, ProducerEpoch = -1 }
             : new InitProducerIdResponse { ErrorCode = (short)ErrorCode.None, ProducerId = logs.ProducerIds.Allocate(), ProducerEpoch = 0 });
+
+    /// <summary>As Kafka 3.0+ (KIP-679): IDEMPOTENT_WRITE on the cluster, or WRITE on some topic (a literal name, a prefix or *).</summary>
+    private static bool MayWriteIdempotently(KafkaRequest context) =>
+        context.AllowsOnCluster(AclOperation.IdempotentWrite) || context.MayWriteSomeTopic();
 }

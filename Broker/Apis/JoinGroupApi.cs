@@ -1,6 +1,7 @@
 using Shop.Broker.Groups;
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 
 namespace Shop.Broker.Apis;
 
@@ -23,6 +24,8 @@ public sealed class JoinGroupApi(GroupCoordinator groups) : KafkaApi<JoinGroupRe
         JoinResult result;
         if (request.GroupId.Length == 0)
             result = new JoinResult((short)ErrorCode.InvalidGroupId, -1, null, "", request.MemberId, []);
+        else if (!context.AllowsOnGroup(AclOperation.Read, request.GroupId))
+            result = new JoinResult((short)ErrorCode.GroupAuthorizationFailed, -1, null, "", request.MemberId, []);
         else if (request.SessionTimeoutMs is < MinSessionTimeoutMs or > MaxSessionTimeoutMs)
             result = new JoinResult((short)ErrorCode.InvalidSessionTimeout, -1, null, "", request.MemberId, []);
         else

@@ -1,6 +1,7 @@
 using Shop.Broker.Network;
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 
 namespace Shop.Broker.Apis;
 
@@ -17,8 +18,20 @@ public readonly record struct ApiVersionRange(short Key, short Min, short Max, s
 }
 
 /// <summary>One request as received: its header and the body that follows it.</summary>
-public sealed class KafkaRequest(RequestHeader header, ReadOnlyMemory<byte> body, ApiRegistry apis, KafkaSession session)
+public sealed class KafkaRequest(RequestHeader header, ReadOnlyMemory<byte> body, ApiRegistry apis, KafkaSession session, Authorizer authorizer)
 {
+    /// <summary>Whether this connection's principal may do that (always, when ACLs are off).</summary>
+    public bool Allows(AclOperation operation, ResourceType type, string name) => authorizer.IsAllowed(Session, operation, type, name);
+
+    public bool AllowsOnTopic(AclOperation operation, string topic) => Allows(operation, ResourceType.Topic, topic);
+
+    public bool AllowsOnGroup(AclOperation operation, string group) => Allows(operation, ResourceType.Group, group);
+
+    public bool AllowsOnCluster(AclOperation operation) => authorizer.CanOnCluster(Session, operation);
+
+    /// <summary>Whether the principal may write to at least one topic (what an idempotent producer needs, as in Kafka 3.0+).</summary>
+    public bool MayWriteSomeTopic() => authorizer.IsAllowedOnSome(Session, AclOperation.Write, ResourceType.Topic);
+
     /// <summary>The connection it came on: listener, client address, principal.</summary>
     public KafkaSession Session { get; } = session;
 

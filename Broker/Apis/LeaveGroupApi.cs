@@ -1,6 +1,7 @@
 using Shop.Broker.Groups;
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 
 namespace Shop.Broker.Apis;
 
@@ -11,7 +12,8 @@ public sealed class LeaveGroupApi(GroupCoordinator groups) : KafkaApi<LeaveGroup
 
     protected override ValueTask<LeaveGroupResponse?> HandleAsync(LeaveGroupRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
-        var error = groups.Find(request.GroupId)?.Leave(request.MemberId) ?? ErrorCode.UnknownMemberId;
+        var error = !context.AllowsOnGroup(AclOperation.Read, request.GroupId) ? ErrorCode.GroupAuthorizationFailed
+            : groups.Find(request.GroupId)?.Leave(request.MemberId) ?? ErrorCode.UnknownMemberId;
         return ValueTask.FromResult<LeaveGroupResponse?>(new LeaveGroupResponse { ErrorCode = (short)error });
     }
 }

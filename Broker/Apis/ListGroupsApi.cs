@@ -1,5 +1,6 @@
 using Shop.Broker.Groups;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 
 namespace Shop.Broker.Apis;
 
@@ -17,10 +18,12 @@ public sealed class ListGroupsApi(GroupCoordinator groups) : KafkaApi<ListGroups
     protected override ValueTask<ListGroupsResponse?> HandleAsync(ListGroupsRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
         var states = request.StatesFilter.ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var everyGroup = context.AllowsOnCluster(AclOperation.Describe); // otherwise only the groups it may describe, as Kafka
         var typeMatches = request.TypesFilter.Count == 0 || request.TypesFilter.Contains(ClassicGroupType, StringComparer.OrdinalIgnoreCase);
         return ValueTask.FromResult<ListGroupsResponse?>(new ListGroupsResponse
         {
             Groups = groups.GroupIds.Select(groups.Describe)
+                .Where(group => (everyGroup || context.AllowsOnGroup(AclOperation.Describe, group.GroupId)))
                 .Where(group => typeMatches && (states.Count == 0 || states.Contains(group.State.ToString())))
                 .Select(group => new ListGroupsResponse.ListedGroup
                 {

@@ -1,5 +1,7 @@
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Storage;
+using Shop.Broker.Security;
 
 namespace Shop.Broker.Apis;
 
@@ -7,7 +9,7 @@ namespace Shop.Broker.Apis;
 /// ListOffsets v1–3: -1 = latest (the high watermark, which is also the last stable offset without
 /// transactions), -2 = earliest (log start offset), otherwise the first record with a timestamp at
 /// or after the one asked for (offset -1 when there is none). The isolation level (v2+) changes
-/// nothing without transactions.
+/// nothing without transactions. Needs DESCRIBE on the topic.
 /// </summary>
 public sealed class ListOffsetsApi(Storage.LogManager logs) : KafkaApi<ListOffsetsRequest, ListOffsetsResponse>
 {
@@ -21,13 +23,19 @@ public sealed class ListOffsetsApi(Storage.LogManager logs) : KafkaApi<ListOffse
         var response = new ListOffsetsResponse();
         foreach (var requested in request.Topics)
         {
-            logs.TryGetTopic(requested.Name, out var topic);
+            var allowed = context.AllowsOnTopic(AclOperation.Describe, requested.Name);
+            TopicLog? topic = null;
+            if (allowed) logs.TryGetTopic(requested.Name, out topic);
             var topicResponse = new ListOffsetsResponse.ListOffsetsTopicResponse { Name = requested.Name };
             foreach (var partition in requested.Partitions)
             {
                 var index = partition.PartitionIndex;
                 var answer = new ListOffsetsResponse.ListOffsetsPartitionResponse { PartitionIndex = index, Timestamp = -1, Offset = -1 };
-                if (topic is null || index < 0 || index >= topic.Partitions.Count)
+                if (!allowed)
+                {
+                    answer.ErrorCode = (short)ErrorCode.TopicAuthorizationFailed;
+                }
+                else if (topic is null || index < 0 || index >= topic.Partitions.Count)
                 {
                     answer.ErrorCode = (short)ErrorCode.UnknownTopicOrPartition;
                 }

@@ -1,5 +1,6 @@
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 using Shop.Broker.Storage;
 
 namespace Shop.Broker.Apis;
@@ -7,7 +8,9 @@ namespace Shop.Broker.Apis;
 /// <summary>
 /// Metadata v1–6. Advertises the address clients really reach and our node as leader of every
 /// partition and as controller. Null topics = all topics; an unknown topic is created when
-/// auto-creation is on and the client allows it (v4+; before v4 the schema's default, true).
+/// auto-creation is on and the client allows it (v4+; before v4 the schema's default, true). With
+/// ACLs, as in Kafka: all topics means those the principal may DESCRIBE; a named topic it may not
+/// describe is TOPIC_AUTHORIZATION_FAILED; auto-creation needs CREATE on the cluster or the topic.
 /// </summary>
 public sealed class MetadataApi(LogManager logs, BrokerOptions options, ILogger<MetadataApi> logger) : KafkaApi<MetadataRequest, MetadataResponse>
 {
@@ -18,8 +21,10 @@ public sealed class MetadataApi(LogManager logs, BrokerOptions options, ILogger<
     protected override ValueTask<MetadataResponse?> HandleAsync(MetadataRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
         var topics = request.Topics is null
-            ? logs.Topics.Select(t => (t.Name, Topic: (TopicLog?)t, Error: ErrorCode.None)).ToList()
-            : request.Topics.Select(t => Resolve(t.Name ?? "", request.AllowAutoTopicCreation)).ToList();
+            ? logs.Topics.Where(t => context.AllowsOnTopic(AclOperation.Describe, t.Name)).Select(t => (t.Name, Topic: (TopicLog?)t, Error: ErrorCode.None)).ToList()
+            : request.Topics.Select(t => t.Name ?? "").Select(name => context.AllowsOnTopic(AclOperation.Describe, name)
+                ? Resolve(name, request.AllowAutoTopicCreation && (context.AllowsOnCluster(AclOperation.Create) || context.AllowsOnTopic(AclOperation.Create, name)))
+                : (name, null, ErrorCode.TopicAuthorizationFailed)).ToList();
         var response = new MetadataResponse
         {
             Brokers = [new() { NodeId = options.NodeId, Host = options.AdvertisedHost, Port = context.Session.Endpoint.AdvertisedPort }],

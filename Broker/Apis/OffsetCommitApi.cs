@@ -1,6 +1,7 @@
 using Shop.Broker.Groups;
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 
 namespace Shop.Broker.Apis;
 
@@ -11,7 +12,7 @@ namespace Shop.Broker.Apis;
 /// classic generation). Members commit with their generation; consumers that assign partitions
 /// themselves commit with generation -1 and no member id, accepted for groups without members.
 /// Answered after the commit is durable in <c>__consumer_offsets</c>. The retention time (v2–4) is
-/// ignored: offsets are kept until the group is deleted. A partition that does not exist is refused
+/// ignored: offsets are kept until the group is deleted. Needs READ on the group and on each topic. A partition that does not exist is refused
 /// with UNKNOWN_TOPIC_OR_PARTITION, as Kafka does, and the others are committed.
 /// </summary>
 public sealed class OffsetCommitApi(GroupCoordinator groups, Storage.LogManager logs, ILogger<OffsetCommitApi> logger) : KafkaApi<OffsetCommitRequest, OffsetCommitResponse>
@@ -22,11 +23,13 @@ public sealed class OffsetCommitApi(GroupCoordinator groups, Storage.LogManager 
     {
         var groupId = request.GroupId;
         var error = groupId.Length == 0 ? ErrorCode.InvalidGroupId
+            : !context.AllowsOnGroup(AclOperation.Read, groupId) ? ErrorCode.GroupAuthorizationFailed
             : groups.GetOrCreate(groupId).CheckCommit(request.MemberId, request.GroupInstanceId, request.GenerationIdOrMemberEpoch);
         if (error == ErrorCode.None)
         {
             var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
             var commits = request.Topics
+                .Where(t => context.AllowsOnTopic(AclOperation.Read, t.Name))
                 .SelectMany(t => t.Partitions.Where(p => Exists(t.Name, p.PartitionIndex)).Select(p =>
                     (new TopicPartitionKey(t.Name, p.PartitionIndex), new CommittedOffset(p.CommittedOffset, p.CommittedMetadata, now, p.CommittedLeaderEpoch))))
                 .ToList();
@@ -50,7 +53,10 @@ public sealed class OffsetCommitApi(GroupCoordinator groups, Storage.LogManager 
                     .Select(p => new OffsetCommitResponse.OffsetCommitResponsePartition
                     {
                         PartitionIndex = p.PartitionIndex,
-                        ErrorCode = (short)(error == ErrorCode.None && !Exists(t.Name, p.PartitionIndex) ? ErrorCode.UnknownTopicOrPartition : error),
+                        ErrorCode = (short)(error != ErrorCode.None ? error
+                            : !context.AllowsOnTopic(AclOperation.Read, t.Name) ? ErrorCode.TopicAuthorizationFailed
+                            : !Exists(t.Name, p.PartitionIndex) ? ErrorCode.UnknownTopicOrPartition
+                            : ErrorCode.None),
                     })
                     .ToList(),
             }).ToList(),

@@ -1,6 +1,7 @@
 using Shop.Broker.Groups;
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 
 namespace Shop.Broker.Apis;
 
@@ -16,6 +17,8 @@ public sealed class OffsetDeleteApi(GroupCoordinator groups) : KafkaApi<OffsetDe
 
     protected override async ValueTask<OffsetDeleteResponse?> HandleAsync(OffsetDeleteRequest request, KafkaRequest context, CancellationToken cancellationToken)
     {
+        if (!context.AllowsOnGroup(AclOperation.Delete, request.GroupId))
+            return new OffsetDeleteResponse { ErrorCode = (short)ErrorCode.GroupAuthorizationFailed };
         var group = groups.Find(request.GroupId);
         if (group is null && groups.Offsets.Of(request.GroupId).Count == 0)
             return new OffsetDeleteResponse { ErrorCode = (short)ErrorCode.GroupIdNotFound };
@@ -25,15 +28,16 @@ public sealed class OffsetDeleteApi(GroupCoordinator groups) : KafkaApi<OffsetDe
         foreach (var topic in request.Topics)
         {
             var subscribed = group?.IsSubscribedTo(topic.Name) == true;
+            var readable = context.AllowsOnTopic(AclOperation.Read, topic.Name);
             var answer = new OffsetDeleteResponse.OffsetDeleteResponseTopic { Name = topic.Name };
             foreach (var partition in topic.Partitions)
             {
                 answer.Partitions.Add(new OffsetDeleteResponse.OffsetDeleteResponsePartition
                 {
                     PartitionIndex = partition.PartitionIndex,
-                    ErrorCode = (short)(subscribed ? ErrorCode.GroupSubscribedToTopic : ErrorCode.None),
+                    ErrorCode = (short)(!readable ? ErrorCode.TopicAuthorizationFailed : subscribed ? ErrorCode.GroupSubscribedToTopic : ErrorCode.None),
                 });
-                if (!subscribed) deletable.Add(new TopicPartitionKey(topic.Name, partition.PartitionIndex));
+                if (readable && !subscribed) deletable.Add(new TopicPartitionKey(topic.Name, partition.PartitionIndex));
             }
             response.Topics.Add(answer);
         }

@@ -1,5 +1,6 @@
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 using Shop.Broker.Storage;
 
 namespace Shop.Broker.Apis;
@@ -10,7 +11,7 @@ namespace Shop.Broker.Apis;
 /// as soon as a committed epoch reaches it. One node leads every partition in epoch
 /// <see cref="PartitionLog.LeaderEpoch"/> forever: that epoch ends at the log end offset, a later
 /// one is unknown (-1, -1), and a client that believes in a later current epoch than ours is told
-/// UNKNOWN_LEADER_EPOCH, as Kafka does.
+/// UNKNOWN_LEADER_EPOCH, as Kafka does. Needs DESCRIBE on the topic.
 /// </summary>
 public sealed class OffsetForLeaderEpochApi(LogManager logs) : KafkaApi<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>
 {
@@ -22,7 +23,9 @@ public sealed class OffsetForLeaderEpochApi(LogManager logs) : KafkaApi<OffsetFo
             Topics = request.Topics.Select(topic => new OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult
             {
                 Topic = topic.Topic,
-                Partitions = topic.Partitions.Select(p => EndOf(topic.Topic, p)).ToList(),
+                Partitions = topic.Partitions.Select(p => context.AllowsOnTopic(AclOperation.Describe, topic.Topic)
+                    ? EndOf(topic.Topic, p)
+                    : new OffsetForLeaderEpochResponse.EpochEndOffset { Partition = p.Partition, ErrorCode = (short)ErrorCode.TopicAuthorizationFailed }).ToList(),
             }).ToList(),
         });
 

@@ -9,7 +9,8 @@ namespace Shop.Broker.Apis;
 /// Produce v3–7 (record batch v2; v7 allows zstd). acks=-1 (all) is answered only once the records
 /// are durable per the flush policy; acks=1 once written; acks=0 gets no response at all. Batches
 /// are stored verbatim: never decompressed, never recompressed. The partitions of one request are
-/// appended concurrently so that their fsyncs can share a group commit.
+/// appended concurrently so that their fsyncs can share a group commit. Needs WRITE on each topic
+/// (TOPIC_AUTHORIZATION_FAILED otherwise, and nothing of that topic is appended).
 /// </summary>
 public sealed class ProduceApi(LogManager logs, ILogger<ProduceApi> logger) : KafkaApi<ProduceRequest, ProduceResponse>
 {
@@ -23,8 +24,11 @@ public sealed class ProduceApi(LogManager logs, ILogger<ProduceApi> logger) : Ka
         foreach (var topicData in request.TopicData)
         {
             logs.TryGetTopic(topicData.Name, out var topic);
+            var allowed = context.AllowsOnTopic(Security.AclOperation.Write, topicData.Name);
+            if (!allowed) logger.LogWarning("{Principal} may not WRITE topic {Topic}: produce refused", context.Session.Principal, topicData.Name);
             var partitions = topicData.PartitionData
-                .Select(p => acks is -1 or 0 or 1
+                .Select(p => !allowed ? Task.FromResult(Refused(p.Index, ErrorCode.TopicAuthorizationFailed, -1))
+                    : acks is -1 or 0 or 1
                     ? AppendAsync(topic, topicData.Name, p.Index, p.Records, durable: acks == -1, request.TransactionalId, cancellationToken)
                     : Task.FromResult(Refused(p.Index, ErrorCode.InvalidRequiredAcks, -1)))
                 .ToList();

@@ -1,6 +1,7 @@
 using Shop.Broker.Groups;
 using Shop.Broker.Protocol;
 using Shop.Broker.Protocol.Messages;
+using Shop.Broker.Security;
 
 namespace Shop.Broker.Apis;
 
@@ -15,7 +16,8 @@ public sealed class SyncGroupApi(GroupCoordinator groups) : KafkaApi<SyncGroupRe
         var assignments = new Dictionary<string, byte[]>(request.Assignments.Count);
         foreach (var assignment in request.Assignments) assignments[assignment.MemberId] = assignment.Assignment.ToArray();
 
-        var result = groups.Find(request.GroupId) is { } group
+        var result = !context.AllowsOnGroup(AclOperation.Read, request.GroupId) ? new SyncResult((short)ErrorCode.GroupAuthorizationFailed, [])
+            : groups.Find(request.GroupId) is { } group
             ? await group.SyncAsync(request.MemberId, request.GroupInstanceId, request.GenerationId, assignments).WaitAsync(cancellationToken)
             : new SyncResult((short)ErrorCode.UnknownMemberId, []);
         return new SyncGroupResponse { ErrorCode = result.Error, Assignment = result.Assignment };

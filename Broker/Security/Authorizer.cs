@@ -1,0 +1,45 @@
+using Shop.Broker.Network;
+
+namespace Shop.Broker.Security;
+
+/// <summary>
+/// Decides what a principal may do, from the ACLs, as Kafka's standard authorizer does: off unless
+/// <c>Broker:AclsEnabled</c>; then super users (<c>Broker:SuperUsers</c>, <c>User:admin;User:ops</c>)
+/// may do everything, a matching DENY wins over any ALLOW, and without a matching ALLOW the answer
+/// is no (deny by default).
+/// </summary>
+public sealed class Authorizer(BrokerOptions options, AclStore acls)
+{
+    private readonly HashSet<string> _superUsers =
+        (options.SuperUsers ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+
+    public bool Enabled => options.AclsEnabled;
+
+    public AclStore Acls => acls;
+
+    public bool IsSuperUser(string principal) => _superUsers.Contains(principal);
+
+    public bool IsAllowed(KafkaSession session, AclOperation operation, ResourceType type, string name)
+    {
+        if (!Enabled || IsSuperUser(session.Principal)) return true;
+        var host = session.ClientHost.TrimStart('/');
+        var relevant = acls.All.Where(a => a.Covers(type, name) && a.Concerns(session.Principal, host) && a.Grants(operation)).ToList();
+        return relevant.All(a => a.Permission != AclPermission.Deny) && relevant.Any(a => a.Permission == AclPermission.Allow);
+    }
+
+    /// <summary>
+    /// Whether some resource of that type allows it (Kafka's authorizeByResourceType): an ALLOW for
+    /// the principal on any name or prefix, unless a DENY covers every name (literal * or empty prefix).
+    /// </summary>
+    public bool IsAllowedOnSome(KafkaSession session, AclOperation operation, ResourceType type)
+    {
+        if (!Enabled || IsSuperUser(session.Principal)) return true;
+        var host = session.ClientHost.TrimStart('/');
+        var relevant = acls.All.Where(a => a.ResourceType == type && a.Concerns(session.Principal, host) && a.Grants(operation)).ToList();
+        var deniedEverywhere = relevant.Any(a => a.Permission == AclPermission.Deny
+            && ((a.PatternType == PatternType.Literal && a.ResourceName == AclBinding.Wildcard) || (a.PatternType == PatternType.Prefixed && a.ResourceName.Length == 0)));
+        return !deniedEverywhere && relevant.Any(a => a.Permission == AclPermission.Allow);
+    }
+
+    public bool CanOnCluster(KafkaSession session, AclOperation operation) => IsAllowed(session, operation, ResourceType.Cluster, AclBinding.ClusterName);
+}
