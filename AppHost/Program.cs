@@ -8,28 +8,29 @@ var repoRoot = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, ".."));
 var dataDir = Path.GetFullPath(builder.Configuration["Shop:DataDir"] ?? Path.Combine(builder.AppHostDirectory, "data"));
 
 var broker = builder.AddBroker<Projects.Broker>("broker", ports.Kafka, Path.Combine(dataDir, "broker"))
+    .WithShopSecurity()
     .WithUrlForEndpoint("http", url => url.DisplayText = "Broker console");
 
 var mail = builder.AddMailCatcher("mail", repoRoot, ports.MailUi, ports.Smtp);
 
 builder.AddProject<Projects.Orders>("orders")
-    .WithReference(broker).WaitFor(broker)
+    .WithBrokerCredentials(broker)
     .WithEnvironment("Shop__DataDir", Path.Combine(dataDir, "orders"))
     .WithHttpHealthCheck("/health");
 
 builder.AddProject<Projects.Inventory>("inventory")
-    .WithReference(broker).WaitFor(broker)
+    .WithBrokerCredentials(broker)
     .WithEnvironment("Shop__DataDir", Path.Combine(dataDir, "inventory"))
     .WithHttpHealthCheck("/health");
 
 builder.AddProject<Projects.Notifications>("notifications")
-    .WithReference(broker).WaitFor(broker)
+    .WithBrokerCredentials(broker)
     .WithReference(mail.GetEndpoint(MailCatcher.SmtpEndpointName)).WaitFor(mail)
     .WithEnvironment("Shop__DataDir", Path.Combine(dataDir, "notifications"))
     .WithHttpHealthCheck("/health");
 
 builder.AddProject<Projects.WebShop>("webshop")
-    .WithReference(broker).WaitFor(broker)
+    .WithBrokerCredentials(broker)
     .WithEnvironment("Shop__DataDir", Path.Combine(dataDir, "webshop"))
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()

@@ -43,6 +43,12 @@ public sealed class BrokerOptions
     /// </summary>
     public bool AclsEnabled { get; set; }
 
+    /// <summary>
+    /// ACLs that are part of the configuration, one per entry (<c>Broker:Acls:0="ALLOW User:orders WRITE TOPIC orders"</c>):
+    /// always in force, listed by DescribeAcls, not removable by DeleteAcls.
+    /// </summary>
+    public List<string> Acls { get; set; } = [];
+
     /// <summary>Principals that may do everything when ACLs are on, as Kafka's super.users: <c>User:admin;User:ops</c>.</summary>
     public string? SuperUsers { get; set; }
 

@@ -49,6 +49,49 @@ public sealed record AclBinding(ResourceType ResourceType, string ResourceName, 
             && Operation is AclOperation.Read or AclOperation.Write or AclOperation.Delete or AclOperation.Alter)
         || (Permission == AclPermission.Allow && operation == AclOperation.DescribeConfigs && Operation == AclOperation.AlterConfigs);
 
+    public override string ToString() =>
+        $"{Permission.ToString().ToUpperInvariant()} {Principal} {Operation.ToString().ToUpperInvariant()} {ResourceType.ToString().ToUpperInvariant()} "
+        + $"{(PatternType == PatternType.Prefixed ? "PREFIXED " : "")}{ResourceName}{(Host == Wildcard ? "" : $" HOST {Host}")}";
+
+    /// <summary>
+    /// An ACL written as configuration (<c>Broker:Acls</c>), in the words <see cref="ToString"/> uses:
+    /// <c>ALLOW User:orders WRITE TOPIC orders</c>, <c>ALLOW User:webshop READ GROUP PREFIXED webshop</c>,
+    /// <c>DENY User:* DELETE TOPIC * HOST 10.0.0.9</c>.
+    /// </summary>
+    public static AclBinding Parse(string text)
+    {
+        var words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var at = 0;
+        string Next(string what) => at < words.Length ? words[at++] : throw new FormatException($"ACL '{text}': {what} is missing");
+        T Word<T>(string what) where T : struct, Enum
+        {
+            var word = Next(what).Replace("_", "", StringComparison.Ordinal);
+            return Enum.TryParse<T>(word, ignoreCase: true, out var value) && Enum.IsDefined(value)
+                ? value
+                : throw new FormatException($"ACL '{text}': '{word}' is not a {what} ({string.Join(", ", Enum.GetNames<T>())})");
+        }
+        var permission = Word<AclPermission>("permission");
+        var principal = Next("principal");
+        var operation = Word<AclOperation>("operation");
+        var type = Word<ResourceType>("resource type");
+        var pattern = PatternType.Literal;
+        var name = Next("resource name");
+        if (name.Equals("PREFIXED", StringComparison.OrdinalIgnoreCase) || name.Equals("LITERAL", StringComparison.OrdinalIgnoreCase))
+        {
+            pattern = Enum.Parse<PatternType>(name, ignoreCase: true);
+            name = Next("resource name");
+        }
+        var host = Wildcard;
+        if (at < words.Length)
+        {
+            if (!Next("HOST").Equals("HOST", StringComparison.OrdinalIgnoreCase)) throw new FormatException($"ACL '{text}': only HOST <ip> may follow the resource name");
+            host = Next("host");
+        }
+        if (at < words.Length) throw new FormatException($"ACL '{text}': unexpected '{words[at]}'");
+        var acl = new AclBinding(type, name, pattern, principal, host, operation, permission);
+        return acl.Problem() is { } problem ? throw new FormatException($"ACL '{text}': {problem}") : acl;
+    }
+
     /// <summary>What is wrong with it as an ACL to create, or null.</summary>
     public string? Problem()
     {

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -9,11 +10,28 @@ namespace Shop.ServiceDefaults.Messaging;
 
 /// <summary>
 /// The broker's bootstrap address, taken from the connection string <c>broker</c>
-/// (<c>ConnectionStrings__broker</c>, set by the AppHost through <c>WithReference</c>).
+/// (<c>ConnectionStrings__broker</c>, set by the AppHost through <c>WithReference</c>), and the
+/// service's own credentials when the broker wants SASL (section <c>Messaging</c>:
+/// <c>SecurityProtocol</c>, <c>SaslMechanism</c>, <c>SaslUsername</c>, <c>SaslPassword</c>).
 /// </summary>
-public sealed record BrokerConnection(string BootstrapServers)
+public sealed record BrokerConnection(string BootstrapServers, BrokerCredentials? Credentials = null)
 {
     public const string ConnectionName = "broker";
+    public const string SecuritySection = "Messaging";
+
+    /// <summary>Sets the address and, if any, the credentials on a producer, consumer or admin client config.</summary>
+    public T Configure<T>(T config) where T : ClientConfig
+    {
+        config.BootstrapServers = BootstrapServers;
+        if (Credentials is { } credentials)
+        {
+            config.SecurityProtocol = credentials.SecurityProtocol;
+            config.SaslMechanism = credentials.SaslMechanism;
+            config.SaslUsername = credentials.SaslUsername;
+            config.SaslPassword = credentials.SaslPassword;
+        }
+        return config;
+    }
 
     public static BrokerConnection FromConfiguration(IConfiguration configuration)
     {
@@ -24,7 +42,18 @@ public sealed record BrokerConnection(string BootstrapServers)
                 $"Connection string '{ConnectionName}' is not set. Run the service through the AppHost, " +
                 $"or set ConnectionStrings__{ConnectionName}=host:port.");
         }
-        return new BrokerConnection(value.Trim());
+        var security = configuration.GetSection(SecuritySection);
+        var username = security["SaslUsername"];
+        BrokerCredentials? credentials = null;
+        if (!string.IsNullOrWhiteSpace(username))
+        {
+            credentials = new BrokerCredentials(
+                Enum.Parse<SecurityProtocol>(security["SecurityProtocol"] ?? "SaslPlaintext", ignoreCase: true),
+                Enum.Parse<SaslMechanism>(security["SaslMechanism"] ?? "ScramSha512", ignoreCase: true),
+                username,
+                security["SaslPassword"] ?? throw new InvalidOperationException($"{SecuritySection}:SaslPassword is not set for user {username}."));
+        }
+        return new BrokerConnection(value.Trim(), credentials);
     }
 
     /// <summary>The first bootstrap server as host and port.</summary>
@@ -52,6 +81,13 @@ public sealed record BrokerConnection(string BootstrapServers)
         using var client = new TcpClient();
         await client.ConnectAsync(host, port, cancellationToken);
     }
+}
+
+/// <summary>How a service authenticates to the broker (its own principal, User:<see cref="SaslUsername"/>).</summary>
+public sealed record BrokerCredentials(SecurityProtocol SecurityProtocol, SaslMechanism SaslMechanism, string SaslUsername, string SaslPassword)
+{
+    /// <summary>Never the password in logs and exceptions.</summary>
+    public override string ToString() => $"{SecurityProtocol} {SaslMechanism} as {SaslUsername}";
 }
 
 public static class BrokerConnectionExtensions

@@ -68,9 +68,8 @@ public sealed class EventConsumer<THandler>(
 
     private async Task RunAsync(CancellationToken stoppingToken)
     {
-        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        using var consumer = new ConsumerBuilder<string, byte[]>(broker.Configure(new ConsumerConfig
         {
-            BootstrapServers = broker.BootstrapServers,
             GroupId = settings.GroupId,
             ClientId = settings.GroupId, // named in the broker console and DescribeGroups
             // Only offsets of handled messages are stored; they are committed in the background and
@@ -82,7 +81,7 @@ public sealed class EventConsumer<THandler>(
             SessionTimeoutMs = 10_000,
             HeartbeatIntervalMs = 1_000,
             SocketNagleDisable = true, // see the producer's settings in MessagingExtensions
-        }).Build();
+        })).Build();
         consumer.Subscribe(settings.Topics);
         try
         {

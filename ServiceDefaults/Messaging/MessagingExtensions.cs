@@ -16,9 +16,8 @@ public static class MessagingExtensions
         builder.Services.AddSingleton(sp => new ServiceDatabase(builder.Configuration, serviceName));
         builder.Services.AddSingleton<WakeSignal>();
         builder.Services.AddSingleton<Outbox>();
-        builder.Services.AddSingleton(sp => new ProducerBuilder<string, byte[]>(new ProducerConfig
+        builder.Services.AddSingleton(sp => new ProducerBuilder<string, byte[]>(sp.GetRequiredService<BrokerConnection>().Configure(new ProducerConfig
         {
-            BootstrapServers = sp.GetRequiredService<BrokerConnection>().BootstrapServers,
             EnableIdempotence = true,
             Acks = Acks.All,
             LingerMs = 1,
@@ -26,7 +25,7 @@ public static class MessagingExtensions
             // librdkafka leaves Nagle on: a small request then waits for the broker's delayed ACK
             // (~40 ms on Linux). Measured in bench: end-to-end p99 48 ms → 2.6 ms with it off.
             SocketNagleDisable = true,
-        }).Build());
+        })).Build());
         builder.Services.AddHostedService<TopicInitializer>();
         builder.Services.AddHostedService<OutboxRelay>();
         return builder;

@@ -110,7 +110,7 @@ public sealed class OrderSagaTests(ShopFixture shop) : IClassFixture<ShopFixture
     [Fact]
     public async Task A_poison_message_goes_to_the_dead_letter_topic_and_consumption_goes_on()
     {
-        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = shop.BrokerAddress }).Build())
+        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig(shop.BrokerClient())).Build())
         {
             await producer.ProduceAsync("orders", new Message<string, string>
             {
@@ -120,9 +120,9 @@ public sealed class OrderSagaTests(ShopFixture shop) : IClassFixture<ShopFixture
             });
         }
 
-        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig
+        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig(shop.BrokerClient())
         {
-            BootstrapServers = shop.BrokerAddress, GroupId = "dlq-reader", AutoOffsetReset = AutoOffsetReset.Earliest,
+            GroupId = "dlq-reader", AutoOffsetReset = AutoOffsetReset.Earliest,
         }).Build();
         consumer.Subscribe("orders.dlq");
         ConsumeResult<string, string>? dead = null;

@@ -25,11 +25,26 @@ public class ShopFixture : IAsyncLifetime
 
     public string BrokerAddress { get; private set; } = "";
 
+    /// <summary>The broker's principals and their passwords, chosen by the test (the AppHost would generate them).</summary>
+    public Dictionary<string, string> Passwords { get; } = new[] { "admin", "webshop", "orders", "inventory", "notifications" }
+        .ToDictionary(user => user == "admin" ? "broker-admin-password" : $"broker-{user}-password", _ => Guid.NewGuid().ToString("N"));
+
+    /// <summary>A Kafka client config for the AppHost's broker as <paramref name="user"/> (admin: the super user).</summary>
+    public Confluent.Kafka.ClientConfig BrokerClient(string user = "admin") => new()
+    {
+        BootstrapServers = BrokerAddress,
+        SecurityProtocol = Confluent.Kafka.SecurityProtocol.SaslPlaintext,
+        SaslMechanism = Confluent.Kafka.SaslMechanism.ScramSha512,
+        SaslUsername = user,
+        SaslPassword = Passwords[user == "admin" ? "broker-admin-password" : $"broker-{user}-password"],
+    };
+
     public async Task InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            ["--Shop:RandomPorts=true", $"--Shop:DataDir={_dataDir.FullName}", $"--Shop:KafkaPort={FreePort()}"], timeout.Token);
+            ["--Shop:RandomPorts=true", $"--Shop:DataDir={_dataDir.FullName}", $"--Shop:KafkaPort={FreePort()}",
+             .. Passwords.Select(p => $"--Parameters:{p.Key}={p.Value}")], timeout.Token);
         foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
         {
             // Without a dashboard nothing listens where Aspire points the OTLP exporters, and their

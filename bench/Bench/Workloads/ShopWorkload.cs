@@ -38,7 +38,8 @@ public sealed class ShopWorkload : IWorkload
         var dataDir = Directory.CreateDirectory(Path.Combine(settings.ScratchDir, $"shop-{Guid.NewGuid():N}")).FullName;
         progress.Report("starting the AppHost (broker, four services, mail catcher)");
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            ["--Shop:RandomPorts=true", $"--Shop:DataDir={dataDir}", $"--Shop:KafkaPort={ServerProcess.FreePort()}"], cancellationToken);
+            ["--Shop:RandomPorts=true", $"--Shop:DataDir={dataDir}", $"--Shop:KafkaPort={ServerProcess.FreePort()}",
+             $"--Parameters:broker-admin-password={AdminPassword}"], cancellationToken);
         // The processes' own output would drown the bench's progress lines.
         builder.Services.AddLogging(logging =>
         {
@@ -191,6 +192,15 @@ public sealed class ShopWorkload : IWorkload
     }
 
     /// <summary>Reads the orders topic from its end and notes when each order's OrderCompleted arrives.</summary>
+    /// <summary>The AppHost's broker wants SASL: the bench reads as its admin, with a password it chose.</summary>
+    private static readonly string AdminPassword = Guid.NewGuid().ToString("N");
+
+    private static ClientConfig AsAdmin(string bootstrap) => new()
+    {
+        BootstrapServers = bootstrap, SecurityProtocol = SecurityProtocol.SaslPlaintext, SaslMechanism = SaslMechanism.ScramSha512,
+        SaslUsername = "admin", SaslPassword = AdminPassword,
+    };
+
     private sealed class OutcomeWatcher : IDisposable
     {
         private readonly CancellationTokenSource _stop = new();
@@ -201,12 +211,11 @@ public sealed class ShopWorkload : IWorkload
 
         public OutcomeWatcher(string bootstrap)
         {
-            _consumer = new ConsumerBuilder<string, Ignore>(new ConsumerConfig
+            _consumer = new ConsumerBuilder<string, Ignore>(new ConsumerConfig(AsAdmin(bootstrap))
             {
-                BootstrapServers = bootstrap, GroupId = $"bench-{Guid.NewGuid():N}", EnableAutoCommit = false,
-                FetchWaitMaxMs = 100, SocketNagleDisable = true,
+                GroupId = $"bench-{Guid.NewGuid():N}", EnableAutoCommit = false, FetchWaitMaxMs = 100, SocketNagleDisable = true,
             }).Build();
-            using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build())
+            using (var admin = new AdminClientBuilder(new AdminClientConfig(AsAdmin(bootstrap))).Build())
             {
                 // From the end offsets as they are now, not Offset.End: that is resolved later, and an
                 // order completing in between would be missed.
