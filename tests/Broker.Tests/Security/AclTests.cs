@@ -176,4 +176,19 @@ public sealed class AclTests(AclBrokerFixture fixture) : IClassFixture<AclBroker
         Assert.Equal([granted], deleted.Single().AclBindings);
         Assert.Equal([denied], (await admin.DescribeAclsAsync(bobsFilter)).AclBindings);
     }
+
+    [Fact]
+    public async Task Kafkajs_admin_creates_describes_and_deletes_acls()
+    {
+        var clients = Path.Combine(ExternalTool.RepoRoot, "tests", "clients");
+        var run = await ExternalTool.RunAsync("node", ["acls.js", fixture.Broker.BootstrapServers, "admin", "admin-secret", "User:carol", "kafkajs-acl-topic"],
+            workingDirectory: clients);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        using var result = System.Text.Json.JsonDocument.Parse(run.Stdout);
+        var described = result.RootElement.GetProperty("described");
+        Assert.Equal("kafkajs-acl-topic", described[0].GetProperty("resourceName").GetString());
+        Assert.Equal("User:carol", described[0].GetProperty("acls")[0].GetProperty("principal").GetString());
+        Assert.Equal(1, result.RootElement.GetProperty("deleted").GetInt32());
+        Assert.Equal(0, result.RootElement.GetProperty("after").GetArrayLength());
+    }
 }
