@@ -105,24 +105,37 @@ public static class RecordBatch
         return RecordCodecs.Decompress(header.Codec, batch[HeaderSize..header.TotalSize]);
     }
 
-    /// <summary>The records in <paramref name="payload"/> (from <see cref="RecordsPayload"/>), with their byte ranges.</summary>
+    /// <summary>
+    /// The records in <paramref name="payload"/> (from <see cref="RecordsPayload"/>), with their byte
+    /// ranges. A batch's CRC only says it arrived as sent: a client can send records that do not
+    /// parse, and those are refused here with <see cref="InvalidDataException"/>.
+    /// </summary>
     public static List<RecordSlice> Records(ReadOnlySpan<byte> batch, ReadOnlySpan<byte> payload)
     {
         var header = ReadHeader(batch);
-        var records = new List<RecordSlice>(header.RecordCount);
+        var records = new List<RecordSlice>(Math.Clamp(header.RecordCount, 0, payload.Length));
         var position = 0;
-        for (var i = 0; i < header.RecordCount; i++)
+        try
         {
-            var start = position;
-            var length = (int)Varint.Read(payload, ref position);
-            var end = position + length;
-            position++; // attributes
-            var timestampDelta = Varint.Read(payload, ref position);
-            var offsetDelta = (int)Varint.Read(payload, ref position);
-            var keyLength = (int)Varint.Read(payload, ref position);
-            var key = keyLength < 0 ? null : payload.Slice(position, keyLength).ToArray();
-            records.Add(new RecordSlice(start, end, offsetDelta, timestampDelta, key));
-            position = end;
+            for (var i = 0; i < header.RecordCount; i++)
+            {
+                var start = position;
+                var length = Varint.Read(payload, ref position);
+                if (length < 0 || length > payload.Length - position) throw new InvalidDataException($"record {i} claims {length} bytes, more than the batch holds");
+                var end = position + (int)length;
+                position++; // attributes
+                var timestampDelta = Varint.Read(payload, ref position);
+                var offsetDelta = (int)Varint.Read(payload, ref position);
+                var keyLength = Varint.Read(payload, ref position);
+                if (keyLength > end - position) throw new InvalidDataException($"record {i}'s key overruns the record");
+                var key = keyLength < 0 ? null : payload.Slice(position, (int)keyLength).ToArray();
+                records.Add(new RecordSlice(start, end, offsetDelta, timestampDelta, key));
+                position = end;
+            }
+        }
+        catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException)
+        {
+            throw new InvalidDataException($"the records of the batch at offset {header.BaseOffset} do not parse: {ex.Message}", ex);
         }
         return records;
     }
@@ -158,7 +171,16 @@ public static class RecordBatch
     public static (long Offset, long Timestamp) FirstRecordAtOrAfter(ReadOnlySpan<byte> batch, long timestamp)
     {
         var header = ReadHeader(batch);
-        foreach (var record in Records(batch, RecordsPayload(batch)))
+        List<RecordSlice> records;
+        try
+        {
+            records = Records(batch, RecordsPayload(batch));
+        }
+        catch (InvalidDataException)
+        {
+            return (header.BaseOffset, header.MaxTimestamp); // records that do not parse: the batch is the best answer
+        }
+        foreach (var record in records)
         {
             var recordTimestamp = header.BaseTimestamp + record.TimestampDelta;
             if (recordTimestamp >= timestamp) return (header.BaseOffset + record.OffsetDelta, recordTimestamp);

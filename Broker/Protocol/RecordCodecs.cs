@@ -22,15 +22,52 @@ public static class RecordCodecs
     private static ReadOnlySpan<byte> XerialMagic => [0x82, (byte)'S', (byte)'N', (byte)'A', (byte)'P', (byte)'P', (byte)'Y', 0];
     private const int XerialHeaderSize = 16;
 
-    public static byte[] Decompress(int codec, ReadOnlySpan<byte> data) => codec switch
+    /// <summary>
+    /// No batch decompresses to more than this: a few kilobytes of zeros can claim gigabytes (a
+    /// "zip bomb"), and the broker decompresses in compaction and timestamp lookups.
+    /// </summary>
+    public const int MaxDecompressedBytes = 256 * 1024 * 1024;
+
+    /// <summary>The records of a compressed batch; <see cref="InvalidDataException"/> when corrupt or larger than <paramref name="maxBytes"/>.</summary>
+    public static byte[] Decompress(int codec, ReadOnlySpan<byte> data, int maxBytes = MaxDecompressedBytes) => codec switch
     {
         None => data.ToArray(),
-        Gzip => Gunzip(data),
-        Snappy => UnSnappy(data),
-        Lz4 => Decode(data),
-        Zstd => new ZstdSharp.Decompressor().Unwrap(data).ToArray(),
+        Gzip => ReadAtMost(new GZipStream(new MemoryStream(data.ToArray()), CompressionMode.Decompress), maxBytes),
+        Snappy => UnSnappy(data, maxBytes),
+        Lz4 => ReadAtMost(LZ4Stream.Decode(new MemoryStream(data.ToArray())), maxBytes),
+        Zstd => ReadAtMost(new ZstdSharp.DecompressionStream(new MemoryStream(data.ToArray())), maxBytes),
         _ => throw new InvalidDataException($"unknown compression codec {codec}"),
     };
+
+    /// <summary>Everything the stream gives, refusing to hold more than <paramref name="maxBytes"/>; codec errors become <see cref="InvalidDataException"/>.</summary>
+    private static byte[] ReadAtMost(Stream input, int maxBytes)
+    {
+        using (input)
+        {
+            using var output = new MemoryStream();
+            var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+            try
+            {
+                int read;
+                while ((read = input.Read(buffer)) > 0)
+                {
+                    if (output.Length + read > maxBytes) throw TooLarge(maxBytes);
+                    output.Write(buffer, 0, read);
+                }
+                return output.ToArray();
+            }
+            catch (Exception ex) when (ex is not InvalidDataException and not OutOfMemoryException)
+            {
+                throw new InvalidDataException($"the compressed records cannot be read: {ex.Message}", ex);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    private static InvalidDataException TooLarge(int maxBytes) => new($"the records decompress to more than {maxBytes} bytes");
 
     public static byte[] Compress(int codec, ReadOnlySpan<byte> data) => codec switch
     {
@@ -42,14 +79,6 @@ public static class RecordCodecs
         _ => throw new InvalidDataException($"unknown compression codec {codec}"),
     };
 
-    private static byte[] Gunzip(ReadOnlySpan<byte> data)
-    {
-        using var input = new GZipStream(new MemoryStream(data.ToArray()), CompressionMode.Decompress);
-        using var output = new MemoryStream();
-        input.CopyTo(output);
-        return output.ToArray();
-    }
-
     private static byte[] Gzipped(ReadOnlySpan<byte> data)
     {
         using var output = new MemoryStream();
@@ -57,26 +86,31 @@ public static class RecordCodecs
         return output.ToArray();
     }
 
-    private static byte[] UnSnappy(ReadOnlySpan<byte> data)
+    /// <summary>Raw snappy (librdkafka) or snappy-java's framing; each block says its size up front, checked before anything is allocated.</summary>
+    private static byte[] UnSnappy(ReadOnlySpan<byte> data, int maxBytes)
     {
-        if (!data.StartsWith(XerialMagic)) return Snappier.Snappy.DecompressToArray(data);
-        using var output = new MemoryStream();
-        for (var position = XerialHeaderSize; position < data.Length;)
+        try
         {
-            var length = BinaryPrimitives.ReadInt32BigEndian(data[position..]);
-            position += 4;
-            output.Write(Snappier.Snappy.DecompressToArray(data.Slice(position, length)));
-            position += length;
+            if (!data.StartsWith(XerialMagic)) return UnSnappyBlock(data, maxBytes);
+            using var output = new MemoryStream();
+            for (var position = XerialHeaderSize; position < data.Length;)
+            {
+                var length = BinaryPrimitives.ReadInt32BigEndian(data[position..]);
+                position += 4;
+                if (length < 0 || length > data.Length - position) throw new InvalidDataException($"a snappy block of {length} bytes overruns the batch");
+                output.Write(UnSnappyBlock(data.Slice(position, length), maxBytes - (int)output.Length));
+                position += length;
+            }
+            return output.ToArray();
         }
-        return output.ToArray();
+        catch (Exception ex) when (ex is not InvalidDataException)
+        {
+            throw new InvalidDataException($"the compressed records cannot be read: {ex.Message}", ex);
+        }
     }
 
-    private static byte[] Decode(ReadOnlySpan<byte> data)
-    {
-        var output = new ArrayBufferWriter<byte>(Math.Max(256, data.Length * 4));
-        LZ4Frame.Decode(data, output);
-        return output.WrittenSpan.ToArray();
-    }
+    private static byte[] UnSnappyBlock(ReadOnlySpan<byte> block, int maxBytes) =>
+        Snappier.Snappy.GetUncompressedLength(block) > maxBytes ? throw TooLarge(maxBytes) : Snappier.Snappy.DecompressToArray(block);
 
     private static byte[] Encode(ReadOnlySpan<byte> data)
     {

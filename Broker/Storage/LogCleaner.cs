@@ -42,8 +42,8 @@ internal static class LogCleaner
         foreach (var batch in segments.SelectMany(s => s.Batches()))
         {
             var header = RecordBatch.ReadHeader(batch);
-            if (header.IsControl) continue;
-            foreach (var record in RecordBatch.Records(batch, RecordBatch.RecordsPayload(batch)))
+            if (header.IsControl || Readable(batch) is not (_, { } records)) continue;
+            foreach (var record in records)
             {
                 if (record.Key is not null) latest[Convert.ToBase64String(record.Key)] = header.BaseOffset + record.OffsetDelta;
             }
@@ -97,12 +97,27 @@ internal static class LogCleaner
     private static byte[]? Keep(byte[] batch, Dictionary<string, long> latest, ref int removed)
     {
         var header = RecordBatch.ReadHeader(batch);
-        if (header.IsControl) return batch;
-        var payload = RecordBatch.RecordsPayload(batch);
-        var records = RecordBatch.Records(batch, payload);
+        if (header.IsControl || Readable(batch) is not ({ } payload, { } records)) return batch;
         var kept = records.Where(r => r.Key is null || latest[Convert.ToBase64String(r.Key)] == header.BaseOffset + r.OffsetDelta).ToList();
         removed += records.Count - kept.Count;
         if (kept.Count == records.Count) return batch;
         return kept.Count > 0 ? RecordBatch.WithRecords(batch, payload, kept) : null;
+    }
+
+    /// <summary>
+    /// The batch's records, or null when they cannot be read (records a client sent that do not parse,
+    /// or that decompress beyond the cap): such a batch is kept as it is, and its keys supersede nothing.
+    /// </summary>
+    private static (byte[] Payload, List<RecordBatch.RecordSlice> Records)? Readable(byte[] batch)
+    {
+        try
+        {
+            var payload = RecordBatch.RecordsPayload(batch);
+            return (payload, RecordBatch.Records(batch, payload));
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
     }
 }

@@ -316,7 +316,7 @@ public sealed partial class LogManager : IDisposable
                         deleted, partition.Topic, partition.Partition, partition.LogStartOffset);
                 partition.ExpireProducers(_options.ProducerIdExpirationMs);
             }
-            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
+            catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidDataException)
             {
                 _logger.LogError(ex, "Clean-up (compaction, retention) of {Topic}-{Partition} failed", partition.Topic, partition.Partition);
             }
