@@ -90,6 +90,22 @@ public sealed class BrokerOptions
     public int MaxFrameBytes { get; set; } = 100 * 1024 * 1024;
 
     /// <summary>
+    /// Bytes of requests held at once over all connections (Kafka's queued.max.request.bytes). A
+    /// connection waits for its frame's share before reading it: back-pressure, not buffering.
+    /// At least <see cref="MaxFrameBytes"/>.
+    /// </summary>
+    public long MaxInFlightRequestBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Kafka connections at once (Kafka's max.connections); more are closed on arrival.</summary>
+    public int MaxConnections { get; set; } = 1000;
+
+    /// <summary>Kafka connections at once from one address (Kafka's max.connections.per.ip).</summary>
+    public int MaxConnectionsPerIp { get; set; } = 1000;
+
+    /// <summary>A connection that completes no request for this long is closed (Kafka's connections.max.idle.ms).</summary>
+    public int ConnectionsMaxIdleMs { get; set; } = 600_000;
+
+    /// <summary>
     /// When an acks=all produce is answered. <c>Always</c>: only after its bytes are fsynced (group
     /// commit shares one fsync among concurrent producers); an acknowledged record survives a power
     /// cut. <c>Interval</c>: at once, with an fsync every <see cref="FlushIntervalMs"/>; a crash of
@@ -127,6 +143,11 @@ public sealed class BrokerOptions
         if (GroupInitialRebalanceDelayMs < 0) throw new InvalidOperationException($"Broker:GroupInitialRebalanceDelayMs must not be negative, got {GroupInitialRebalanceDelayMs}.");
         if (TestFsyncDelayMs < 0) throw new InvalidOperationException($"Broker:TestFsyncDelayMs must not be negative, got {TestFsyncDelayMs}.");
         if (MaxFrameBytes < 1024) throw new InvalidOperationException($"Broker:MaxFrameBytes must be at least 1024, got {MaxFrameBytes}.");
+        if (MaxInFlightRequestBytes < MaxFrameBytes + 4L)
+            throw new InvalidOperationException($"Broker:MaxInFlightRequestBytes ({MaxInFlightRequestBytes}) must hold at least one frame of Broker:MaxFrameBytes ({MaxFrameBytes}).");
+        if (MaxConnections < 1) throw new InvalidOperationException($"Broker:MaxConnections must be at least 1, got {MaxConnections}.");
+        if (MaxConnectionsPerIp < 1) throw new InvalidOperationException($"Broker:MaxConnectionsPerIp must be at least 1, got {MaxConnectionsPerIp}.");
+        if (ConnectionsMaxIdleMs < 100) throw new InvalidOperationException($"Broker:ConnectionsMaxIdleMs must be at least 100, got {ConnectionsMaxIdleMs}.");
     }
 }
 

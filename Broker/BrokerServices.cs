@@ -56,6 +56,8 @@ public static class BrokerServices
         services.AddSingleton<KafkaApi, DescribeAclsApi>();
         services.AddSingleton<KafkaApi, DeleteAclsApi>();
         services.AddSingleton<ApiRegistry>();
+        services.AddSingleton<Network.ConnectionLimits>();
+        services.AddSingleton<Network.RequestMemory>();
         return services;
     }
 }

@@ -31,6 +31,9 @@ public static class BrokerTelemetry
     public static readonly UpDownCounter<long> ActiveConnections = Meter.CreateUpDownCounter<long>("shop.broker.connections.active", "{connection}",
         "Open Kafka client connections");
 
+    public static readonly Counter<long> RefusedConnections = Meter.CreateCounter<long>("shop.broker.connections.refused", "{connection}",
+        "Kafka client connections closed on arrival: over Broker:MaxConnections or Broker:MaxConnectionsPerIp");
+
     /// <summary>The log end offset and the high watermark of every partition, observed when metrics are collected.</summary>
     public static void ObserveLogEndOffsets(Storage.LogManager logs)
     {

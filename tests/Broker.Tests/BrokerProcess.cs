@@ -37,6 +37,14 @@ public sealed class BrokerProcess : IAsyncDisposable
 
     public string Output => string.Join(System.Environment.NewLine, _output);
 
+    /// <summary>The broker process's resident memory now (Linux: VmRSS of /proc/&lt;pid&gt;/status).</summary>
+    public long ResidentBytes()
+    {
+        var process = _process ?? throw new InvalidOperationException("The broker is not running.");
+        var line = File.ReadLines($"/proc/{process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+    }
+
     /// <summary>Environment variables for the broker process (say, where to export telemetry).</summary>
     public Dictionary<string, string> Environment { get; } = [];
 
