@@ -54,6 +54,9 @@ public struct KafkaReader(ReadOnlyMemory<byte> buffer)
         throw new MalformedRequestException("unsigned varint longer than 5 bytes");
     }
 
+    /// <summary>A uvarint that counts bytes or elements must fit in an int, or the request is garbage.</summary>
+    private static int AsSize(uint value) => value <= int.MaxValue ? (int)value : throw new MalformedRequestException($"a length of {value} cannot be");
+
     public string ReadString() => ReadNullableString() ?? throw new MalformedRequestException("null where a string is required");
 
     public string? ReadNullableString()
@@ -67,7 +70,7 @@ public struct KafkaReader(ReadOnlyMemory<byte> buffer)
     public string? ReadCompactNullableString()
     {
         var lengthPlusOne = ReadUVarint();
-        return lengthPlusOne == 0 ? null : Encoding.UTF8.GetString(Take(checked((int)lengthPlusOne - 1)));
+        return lengthPlusOne == 0 ? null : Encoding.UTF8.GetString(Take(AsSize(lengthPlusOne - 1)));
     }
 
     /// <summary>A string, compact (flexible versions) or classic.</summary>
@@ -86,7 +89,7 @@ public struct KafkaReader(ReadOnlyMemory<byte> buffer)
     /// <summary>The value of one tagged field (after its tag): a reader over exactly its bytes.</summary>
     public KafkaReader ReadTaggedField()
     {
-        var size = checked((int)ReadUVarint());
+        var size = AsSize(ReadUVarint());
         Take(size);
         return new KafkaReader(_buffer.Slice(_position - size, size));
     }
@@ -104,7 +107,7 @@ public struct KafkaReader(ReadOnlyMemory<byte> buffer)
     {
         var lengthPlusOne = ReadUVarint();
         if (lengthPlusOne == 0) return null;
-        var length = checked((int)lengthPlusOne - 1);
+        var length = AsSize(lengthPlusOne - 1);
         Take(length);
         return _buffer.Slice(_position - length, length);
     }
@@ -120,7 +123,9 @@ public struct KafkaReader(ReadOnlyMemory<byte> buffer)
     /// <summary>A compact array length (uvarint N+1, 0 = null), returned as N or -1.</summary>
     public int ReadCompactArrayLength(int minElementSize = 1)
     {
-        var count = checked((int)ReadUVarint() - 1);
+        var countPlusOne = ReadUVarint();
+        if (countPlusOne == 0) return -1;
+        var count = AsSize(countPlusOne - 1);
         CheckCount(count, minElementSize);
         return count;
     }
@@ -138,8 +143,7 @@ public struct KafkaReader(ReadOnlyMemory<byte> buffer)
         for (var i = 0; i < count; i++)
         {
             ReadUVarint(); // tag
-            var size = ReadUVarint();
-            Take(checked((int)size));
+            Take(AsSize(ReadUVarint()));
         }
     }
 }

@@ -8,7 +8,8 @@ namespace Shop.Broker.Tests.Durability;
 /// <summary>
 /// A TCP proxy in front of the broker that lets the first N Produce requests through and then cuts
 /// the connection instead of relaying their answers: the broker has written the records, the client
-/// never heard so, and retries. What a lost network packet does to a producer.
+/// never heard so, and retries. What a lost network packet does to a producer. With no drops and
+/// <c>onRequest</c> set, it records what real clients send (the fuzzer's seeds).
 /// </summary>
 public sealed class ResponseDroppingProxy : IAsyncDisposable
 {
@@ -18,9 +19,12 @@ public sealed class ResponseDroppingProxy : IAsyncDisposable
     private int _dropsLeft;
     private int _dropped;
 
-    public ResponseDroppingProxy(int brokerPort, int drops)
+    private readonly Action<byte[]>? _onRequest;
+
+    public ResponseDroppingProxy(int brokerPort, int drops, Action<byte[]>? onRequest = null)
     {
         _brokerPort = brokerPort;
+        _onRequest = onRequest;
         _dropsLeft = drops;
         _listener.Start();
         _ = AcceptLoopAsync();
@@ -50,6 +54,7 @@ public sealed class ResponseDroppingProxy : IAsyncDisposable
         using var cut = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         var up = PumpFramesAsync(client.GetStream(), broker.GetStream(), frame =>
         {
+            _onRequest?.Invoke(frame);
             var apiKey = BinaryPrimitives.ReadInt16BigEndian(frame.AsSpan(4));
             if (apiKey == 0 && Interlocked.Decrement(ref _dropsLeft) >= 0)
                 toDrop[BinaryPrimitives.ReadInt32BigEndian(frame.AsSpan(8))] = true;
