@@ -3,7 +3,10 @@ using Shop.Broker.Storage;
 
 namespace Shop.Broker.Console;
 
-/// <summary>The HTTP admin API (JSON): topics, partitions and offsets, groups and their lag; and the console page that shows them.</summary>
+/// <summary>
+/// The HTTP admin API (JSON, read-only): topics, partitions and offsets, groups and their lag,
+/// listeners, principals and ACLs; and the console page that shows them.
+/// </summary>
 public static class ConsoleApi
 {
     public static WebApplication MapConsoleApi(this WebApplication app)
@@ -34,6 +37,23 @@ public static class ConsoleApi
         })));
         app.MapGet("/api/groups/{groupId}/lag", (string groupId, GroupCoordinator groups) => TypedResults.Ok(groups.Lag(groupId)
             .Select(l => new { topic = l.Topic, partition = l.Partition, committedOffset = l.CommittedOffset, logStartOffset = l.LogStartOffset, highWatermark = l.HighWatermark, lag = l.Lag })));
+        app.MapGet("/api/security", (BrokerOptions options, Security.CredentialStore credentials, Security.Authorizer authorizer) => TypedResults.Ok(new
+        {
+            listeners = Network.KafkaEndpoint.From(options).Select(e => e.ToString()),
+            aclsEnabled = authorizer.Enabled,
+            superUsers = (options.SuperUsers ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            // Names and mechanisms only: nothing secret leaves the broker.
+            users = credentials.Describe().OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new
+            {
+                principal = $"User:{u.Key}",
+                mechanisms = u.Value.Select(m => $"{m.Mechanism.Name} ({m.Iterations} iterations)"),
+            }),
+            acls = authorizer.Acls.All.Select(a => new
+            {
+                acl = a.ToString(),
+                source = authorizer.Acls.Configured.Contains(a) ? "configuration" : "api",
+            }),
+        }));
         return app;
     }
 }

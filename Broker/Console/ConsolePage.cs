@@ -24,13 +24,17 @@ public static class ConsolePage
         <body>
         <h1>Broker console</h1>
         <p><small>The shop's Kafka-protocol file-log broker. JSON: <a href="/api/topics">/api/topics</a>,
-        <a href="/api/groups">/api/groups</a>, /api/groups/&lt;group&gt;/lag. Refreshed every 2 s.</small></p>
+        <a href="/api/groups">/api/groups</a>, /api/groups/&lt;group&gt;/lag, <a href="/api/security">/api/security</a>. Refreshed every 2 s.</small></p>
         <h2>Topics</h2>
         <table id="topics"><thead><tr><th>topic</th><th class="n">partition</th><th class="n">log start</th>
         <th class="n">high watermark</th><th class="n">log end</th><th class="n">bytes</th><th class="n">segments</th><th>configs</th></tr></thead><tbody></tbody></table>
         <h2>Consumer groups</h2>
         <table id="groups"><thead><tr><th>group</th><th>state</th><th>members</th><th>topic</th>
         <th class="n">partition</th><th class="n">committed</th><th class="n">high watermark</th><th class="n">lag</th></tr></thead><tbody></tbody></table>
+        <h2>Security</h2>
+        <p id="listeners"></p>
+        <table id="principals"><thead><tr><th>principal</th><th>SCRAM credentials</th></tr></thead><tbody></tbody></table>
+        <table id="acls"><thead><tr><th>ACL</th><th>from</th></tr></thead><tbody></tbody></table>
         <script>
         const esc = s => String(s ?? '').replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
         async function refresh() {
@@ -50,6 +54,13 @@ public static class ConsolePage
               <td class="n">${l.high_watermark}</td><td class="n${l.lag > 0 ? ' lagging' : ''}">${l.lag}</td></tr>`);
           }
           document.querySelector('#groups tbody').innerHTML = rows.join('');
+          const security = await (await fetch('/api/security')).json();
+          document.querySelector('#listeners').innerHTML = 'Listeners: ' + security.listeners.map(esc).join(', ')
+            + (security.acls_enabled ? ' · ACLs on · super users: ' + (security.super_users.map(esc).join(', ') || '—') : ' · ACLs off');
+          document.querySelector('#principals tbody').innerHTML = security.users.map(u =>
+            `<tr><td>${esc(u.principal)}</td><td>${u.mechanisms.map(esc).join(', ')}</td></tr>`).join('');
+          document.querySelector('#acls tbody').innerHTML = security.acls.map(a =>
+            `<tr><td>${esc(a.acl)}</td><td>${esc(a.source)}</td></tr>`).join('');
         }
         refresh();
         setInterval(refresh, 2000);

@@ -191,4 +191,22 @@ public sealed class AclTests(AclBrokerFixture fixture) : IClassFixture<AclBroker
         Assert.Equal(1, result.RootElement.GetProperty("deleted").GetInt32());
         Assert.Equal(0, result.RootElement.GetProperty("after").GetArrayLength());
     }
+
+    [Fact]
+    public async Task The_console_shows_listeners_principals_and_acls_and_no_secret()
+    {
+        await GrantAsync(Acl(ResourceType.Topic, "console-shown", ResourcePatternType.Literal, "User:alice", AclOperation.Read));
+        using var http = new HttpClient();
+        var json = await http.GetStringAsync($"{fixture.Broker.ConsoleUrl}/api/security");
+        using var security = System.Text.Json.JsonDocument.Parse(json);
+
+        Assert.Contains("SASL_PLAINTEXT://localhost:", security.RootElement.GetProperty("listeners")[0].GetString());
+        Assert.True(security.RootElement.GetProperty("acls_enabled").GetBoolean());
+        var principals = security.RootElement.GetProperty("users").EnumerateArray().Select(u => u.GetProperty("principal").GetString()).ToList();
+        Assert.Equal(["User:admin", "User:alice", "User:bob"], principals);
+        Assert.Contains(security.RootElement.GetProperty("acls").EnumerateArray(),
+            a => a.GetProperty("acl").GetString() == "ALLOW User:alice READ TOPIC console-shown" && a.GetProperty("source").GetString() == "api");
+        Assert.DoesNotContain("wonderland", json);
+        Assert.DoesNotContain("admin-secret", json);
+    }
 }
