@@ -55,6 +55,68 @@ public sealed class FuzzTests(RecordedCorpus corpus, ITestOutputHelper output) :
         Assert.True(peakRss - startRss < 1L << 30, $"memory grew by {(peakRss - startRss) >> 20} MiB");
     }
 
+    [Fact]
+    public async Task Mutated_byte_streams_over_tcp_never_take_the_broker_down()
+    {
+        // The frame reader (size prefixes, partial and coalesced frames) lives in the connection
+        // handler: this target sends mutated streams to a real broker process.
+        var streams = Setting("FUZZ_STREAMS", 2_000);
+        var seed = Setting("FUZZ_SEED", Environment.TickCount & 0x7fffffff);
+        var random = new Random(seed);
+        var mutator = new FrameMutator(seed);
+        await using var broker = await BrokerProcess.StartAsync("--Broker:MaxFrameBytes=1048576", "--Broker:MaxInFlightRequestBytes=8388608");
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < streams; i++)
+        {
+            var stream = new List<byte>();
+            for (var frames = 1 + random.Next(3); frames > 0; frames--)
+            {
+                var frame = random.Next(4) == 0 ? corpus.Frames[random.Next(corpus.Frames.Count)] : mutator.Mutate(corpus.Frames);
+                var size = new byte[4];
+                System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(size, random.Next(8) == 0 ? random.Next() - random.Next() : frame.Length);
+                stream.AddRange(size);
+                stream.AddRange(frame);
+            }
+            if (random.Next(4) == 0) // cut short: the rest never comes
+            {
+                var cut = random.Next(stream.Count);
+                stream.RemoveRange(cut, stream.Count - cut);
+            }
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(System.Net.IPAddress.Loopback, broker.Port);
+            var bytes = stream.ToArray();
+            var network = client.GetStream();
+            try
+            {
+                for (var at = 0; at < bytes.Length;)
+                {
+                    var chunk = Math.Min(bytes.Length - at, 1 + random.Next(512));
+                    await network.WriteAsync(bytes.AsMemory(at, chunk));
+                    at += chunk;
+                }
+                // No more from us: the broker handles what it has, then hangs up. It must, in time.
+                client.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+                using var patience = new CancellationTokenSource(FuzzTarget.HangAfter);
+                var sink = new byte[64 * 1024];
+                while (await network.ReadAsync(sink, patience.Token) > 0) { }
+            }
+            catch (IOException)
+            {
+                // the broker hung up on garbage: expected
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"hang: the broker neither answered nor closed stream {i} (seed {seed}) within {FuzzTarget.HangAfter.TotalSeconds} s: {Convert.ToHexString(bytes)}");
+            }
+        }
+        output.WriteLine($"fuzz over tcp: {streams} streams (seed {seed}) in {clock.Elapsed.TotalSeconds:0.0} s, broker RSS {broker.ResidentBytes() >> 20} MiB");
+
+        // Still serving, and no connection died of anything but a refusal.
+        using var admin = new Confluent.Kafka.AdminClientBuilder(new Confluent.Kafka.AdminClientConfig { BootstrapServers = broker.BootstrapServers }).Build();
+        Assert.NotEmpty(admin.GetMetadata(TimeSpan.FromSeconds(30)).Brokers);
+        Assert.DoesNotContain("failed; closing it", broker.Output);
+    }
+
     public static TheoryData<string> Regressions()
     {
         var data = new TheoryData<string>();
