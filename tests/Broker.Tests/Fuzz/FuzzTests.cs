@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Shop.BrokerFuzz;
 using Xunit.Abstractions;
 
 namespace Shop.Broker.Tests.Fuzz;
@@ -22,6 +23,11 @@ public sealed class FuzzTests(RecordedCorpus corpus, ITestOutputHelper output) :
         var inputs = Setting("FUZZ_INPUTS", 20_000);
         var seed = Setting("FUZZ_SEED", Environment.TickCount & 0x7fffffff);
         Assert.True(corpus.Frames.Count > 50, $"only {corpus.Frames.Count} frames recorded");
+        if (Environment.GetEnvironmentVariable("FUZZ_SEEDS_OUT") is { Length: > 0 } seedsOut) // for afl++ (tools/BrokerFuzz)
+        {
+            Directory.CreateDirectory(seedsOut);
+            for (var i = 0; i < corpus.Frames.Count; i++) await File.WriteAllBytesAsync(Path.Combine(seedsOut, $"frame-{i:D4}.bin"), corpus.Frames[i]);
+        }
         using var target = new FuzzTarget();
         var mutator = new FrameMutator(seed);
         var clock = Stopwatch.StartNew();

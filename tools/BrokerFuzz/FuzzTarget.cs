@@ -2,11 +2,12 @@ using System.Buffers.Binary;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Shop.Broker;
 using Shop.Broker.Apis;
 using Shop.Broker.Network;
 using Shop.Broker.Protocol;
 
-namespace Shop.Broker.Tests.Fuzz;
+namespace Shop.BrokerFuzz;
 
 /// <summary>
 /// The whole request path of the broker in process, for the fuzzer: every API's parser and
@@ -15,7 +16,7 @@ namespace Shop.Broker.Tests.Fuzz;
 /// request carries, CRC or not. An input "crashes" when anything but the answers a client may get
 /// comes out: a response, a reason to close, or <see cref="InvalidDataException"/> from a batch.
 /// </summary>
-internal sealed class FuzzTarget : IDisposable
+public sealed class FuzzTarget : IDisposable
 {
     private readonly ServiceProvider _services;
     private readonly ApiRegistry _apis;
