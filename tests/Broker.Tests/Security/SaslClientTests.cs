@@ -101,9 +101,11 @@ public sealed class SaslClientTests(SecuredBrokerFixture fixture) : IClassFixtur
             "-X", $"sasl.mechanisms={mechanism}", "-X", "sasl.username=alice", "-X", "sasl.password=wonderland"];
         var produce = await ExternalTool.RunAsync("kcat", [.. Auth("SCRAM-SHA-512"), "-t", "kcat-secured", "-P"], stdin: "one\ntwo\n");
         Assert.True(produce.ExitCode == 0, produce.Stderr);
-        var consume = await ExternalTool.RunAsync("kcat", [.. Auth("PLAIN"), "-t", "kcat-secured", "-C", "-e", "-q"]);
+        var consume = await ExternalTool.RunAsync("kcat", [.. Auth("SCRAM-SHA-512"), "-t", "kcat-secured", "-C", "-e", "-q"]);
         Assert.True(consume.ExitCode == 0, consume.Stderr);
         Assert.Equal(["one", "two"], consume.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var withPlain = await ExternalTool.RunAsync("kcat", [.. Auth("PLAIN"), "-t", "kcat-secured", "-C", "-e", "-q"]);
+        Assert.Equal(consume.Stdout, withPlain.Stdout);
 
         var withoutSasl = await ExternalTool.RunAsync("kcat", ["-b", fixture.SaslPlaintext, "-m", "5", "-L"]);
         Assert.NotEqual(0, withoutSasl.ExitCode);
