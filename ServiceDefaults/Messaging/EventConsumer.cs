@@ -56,7 +56,8 @@ public sealed class EventConsumer<THandler>(
             MaxRetryAttempts = 3,
             BackoffType = DelayBackoffType.Exponential,
             Delay = TimeSpan.FromMilliseconds(200),
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
+            // A message that does not parse never will: straight to the dead letters, no retries.
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not (OperationCanceledException or System.Text.Json.JsonException)),
         })
         .Build();
 
@@ -151,9 +152,14 @@ public sealed class EventConsumer<THandler>(
     private async Task HandleOrDeadLetterAsync(ConsumeResult<string, byte[]> result, CancellationToken cancellationToken)
     {
         using var activity = MessagingTelemetry.StartProcess(result, settings.GroupId);
+        var attempts = 0;
         try
         {
-            await _retry.ExecuteAsync(async token => await HandleOnceAsync(result, token), cancellationToken);
+            await _retry.ExecuteAsync(async token =>
+            {
+                attempts++;
+                await HandleOnceAsync(result, token);
+            }, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -166,10 +172,36 @@ public sealed class EventConsumer<THandler>(
             headers.Add(MessageHeaders.OriginalTopic, Encoding.UTF8.GetBytes(result.Topic));
             headers.Add(MessageHeaders.OriginalPartition, Encoding.UTF8.GetBytes(result.Partition.Value.ToString()));
             headers.Add(MessageHeaders.OriginalOffset, Encoding.UTF8.GetBytes(result.Offset.Value.ToString()));
+            headers.Add(MessageHeaders.Attempts, Encoding.UTF8.GetBytes(attempts.ToString()));
             ShopMetrics.DeadLetters.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", result.Topic),
                 new KeyValuePair<string, object?>("messaging.consumer.group.name", settings.GroupId));
-            await producer.ProduceAsync(Topics.DeadLetter(result.Topic),
-                new Message<string, byte[]> { Key = result.Message.Key, Value = result.Message.Value, Headers = headers }, cancellationToken);
+            await DeadLetterAsync(result, headers, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Sends a message to its dead-letter topic, retrying with back-off for as long as it takes (a
+    /// broker that is down now): the message is never dropped, and the service never stops over it.
+    /// Consumption of that partition waits meanwhile, which keeps its order.
+    /// </summary>
+    private async Task DeadLetterAsync(ConsumeResult<string, byte[]> result, Headers headers, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            try
+            {
+                await producer.ProduceAsync(Topics.DeadLetter(result.Topic),
+                    new Message<string, byte[]> { Key = result.Message.Key, Value = result.Message.Value, Headers = headers }, cancellationToken);
+                return;
+            }
+            catch (KafkaException ex)
+            {
+                logger.LogWarning("Dead-lettering {Topic}/{Partition}/{Offset} failed ({Error}); trying again in {Delay} ms",
+                    result.Topic, result.Partition.Value, result.Offset.Value, ex.Error.Reason, delay.TotalMilliseconds);
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
+            }
         }
     }
 

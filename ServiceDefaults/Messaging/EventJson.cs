@@ -27,4 +27,6 @@ public static class MessageHeaders
     public const string OriginalTopic = "original-topic";
     public const string OriginalPartition = "original-partition";
     public const string OriginalOffset = "original-offset";
+    /// <summary>On a dead letter: how many times the consumer tried to handle it.</summary>
+    public const string Attempts = "attempts";
 }

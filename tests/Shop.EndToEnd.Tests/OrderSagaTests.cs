@@ -136,6 +136,7 @@ public sealed class OrderSagaTests(ShopFixture shop) : IClassFixture<ShopFixture
         Assert.Equal("{ this is not an order", dead.Message.Value);
         Assert.Contains("JsonException", Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes("error")));
         Assert.Equal("orders", Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes("original-topic")));
+        Assert.Equal("1", Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes("attempts"))); // it will never parse: no retries
 
         // The consumers went on: a new order still completes.
         var orderId = await PlaceAcceptedAsync(Order(("035", 1, 100m)));
