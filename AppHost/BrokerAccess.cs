@@ -36,7 +36,6 @@ public sealed record ServiceAccess(string Service, string[] Writes, string[] Rea
 public static class BrokerAccessExtensions
 {
     public const string AdminUser = "admin";
-    public const string AdminPasswordParameter = "broker-admin-password";
 
     /// <summary>A password parameter: generated on the first run, kept in the AppHost's user secrets, shown as a secret in the dashboard.</summary>
     private static IResourceBuilder<ParameterResource> Password(IDistributedApplicationBuilder builder, string name) =>
@@ -52,7 +51,7 @@ public static class BrokerAccessExtensions
         broker.WithEnvironment("Broker__SecurityProtocol", "SASL_PLAINTEXT")
             .WithEnvironment("Broker__AclsEnabled", "true")
             .WithEnvironment("Broker__SuperUsers", $"User:{AdminUser}")
-            .WithEnvironment($"Broker__Users__{AdminUser}", Password(builder, AdminPasswordParameter));
+            .WithEnvironment($"Broker__Users__{AdminUser}", Password(builder, PasswordParameter(AdminUser)));
         var acls = ServiceAccess.Shop.SelectMany(s => s.Acls()).ToList();
         for (var i = 0; i < acls.Count; i++) broker.WithEnvironment($"Broker__Acls__{i}", acls[i]);
         foreach (var access in ServiceAccess.Shop)
@@ -62,7 +61,8 @@ public static class BrokerAccessExtensions
         return broker;
     }
 
-    public static string PasswordParameter(string service) => $"broker-{service}-password";
+    /// <summary>The parameter holding a principal's password: <c>broker-&lt;user&gt;-password</c>, the admin's included.</summary>
+    public static string PasswordParameter(string user) => $"broker-{user}-password";
 
     /// <summary>Gives a service the broker's address and its own credentials.</summary>
     public static IResourceBuilder<ProjectResource> WithBrokerCredentials(this IResourceBuilder<ProjectResource> service, IResourceBuilder<BrokerResource> broker)

@@ -27,7 +27,7 @@ public class ShopFixture : IAsyncLifetime
 
     /// <summary>The broker's principals and their passwords, chosen by the test (the AppHost would generate them).</summary>
     public Dictionary<string, string> Passwords { get; } = new[] { "admin", "webshop", "orders", "inventory", "notifications" }
-        .ToDictionary(user => user == "admin" ? "broker-admin-password" : $"broker-{user}-password", _ => Guid.NewGuid().ToString("N"));
+        .ToDictionary(Shop.AppHost.BrokerAccessExtensions.PasswordParameter, _ => Guid.NewGuid().ToString("N"));
 
     /// <summary>A Kafka client config for the AppHost's broker as <paramref name="user"/> (admin: the super user).</summary>
     public Confluent.Kafka.ClientConfig BrokerClient(string user = "admin") => new()
@@ -36,7 +36,7 @@ public class ShopFixture : IAsyncLifetime
         SecurityProtocol = Confluent.Kafka.SecurityProtocol.SaslPlaintext,
         SaslMechanism = Confluent.Kafka.SaslMechanism.ScramSha512,
         SaslUsername = user,
-        SaslPassword = Passwords[user == "admin" ? "broker-admin-password" : $"broker-{user}-password"],
+        SaslPassword = Passwords[Shop.AppHost.BrokerAccessExtensions.PasswordParameter(user)],
     };
 
     public async Task InitializeAsync()

@@ -39,7 +39,7 @@ public sealed class ShopWorkload : IWorkload
         progress.Report("starting the AppHost (broker, four services, mail catcher)");
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
             ["--Shop:RandomPorts=true", $"--Shop:DataDir={dataDir}", $"--Shop:KafkaPort={ServerProcess.FreePort()}",
-             $"--Parameters:broker-admin-password={AdminPassword}"], cancellationToken);
+             $"--Parameters:{Shop.AppHost.BrokerAccessExtensions.PasswordParameter(Shop.AppHost.BrokerAccessExtensions.AdminUser)}={AdminPassword}"], cancellationToken);
         // The processes' own output would drown the bench's progress lines.
         builder.Services.AddLogging(logging =>
         {
@@ -198,7 +198,7 @@ public sealed class ShopWorkload : IWorkload
     private static ClientConfig AsAdmin(string bootstrap) => new()
     {
         BootstrapServers = bootstrap, SecurityProtocol = SecurityProtocol.SaslPlaintext, SaslMechanism = SaslMechanism.ScramSha512,
-        SaslUsername = "admin", SaslPassword = AdminPassword,
+        SaslUsername = Shop.AppHost.BrokerAccessExtensions.AdminUser, SaslPassword = AdminPassword,
     };
 
     private sealed class OutcomeWatcher : IDisposable
