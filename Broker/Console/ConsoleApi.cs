@@ -41,7 +41,7 @@ public static class ConsoleApi
         {
             listeners = Network.KafkaEndpoint.From(options).Select(e => e.ToString()),
             aclsEnabled = authorizer.Enabled,
-            superUsers = (options.SuperUsers ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            superUsers = authorizer.SuperUsers.Order(StringComparer.Ordinal),
             // Names and mechanisms only: nothing secret leaves the broker.
             users = credentials.Describe().OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new
             {

@@ -13,9 +13,6 @@ public sealed class RequestMemory(BrokerOptions options)
     private readonly LinkedList<(long Bytes, TaskCompletionSource Granted)> _waiting = [];
     private long _available = options.MaxInFlightRequestBytes;
 
-    /// <summary>Bytes reserved now (for the console and tests).</summary>
-    public long InUse { get { lock (_lock) return options.MaxInFlightRequestBytes - _available; } }
-
     public async ValueTask<Reservation> ReserveAsync(int bytes, CancellationToken cancellationToken)
     {
         TaskCompletionSource granted;

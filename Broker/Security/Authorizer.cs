@@ -10,21 +10,28 @@ namespace Shop.Broker.Security;
 /// </summary>
 public sealed class Authorizer(BrokerOptions options, AclStore acls)
 {
-    private readonly HashSet<string> _superUsers =
+    /// <summary>The principals of <c>Broker:SuperUsers</c>.</summary>
+    public IReadOnlySet<string> SuperUsers { get; } =
         (options.SuperUsers ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
 
     public bool Enabled => options.AclsEnabled;
 
     public AclStore Acls => acls;
 
-    public bool IsSuperUser(string principal) => _superUsers.Contains(principal);
+    public bool IsSuperUser(string principal) => SuperUsers.Contains(principal);
 
     public bool IsAllowed(KafkaSession session, AclOperation operation, ResourceType type, string name)
     {
         if (!Enabled || IsSuperUser(session.Principal)) return true;
-        var host = session.ClientHost.TrimStart('/');
-        var relevant = acls.All.Where(a => a.Covers(type, name) && a.Concerns(session.Principal, host) && a.Grants(operation)).ToList();
+        var relevant = Relevant(session, operation, a => a.Covers(type, name));
         return relevant.All(a => a.Permission != AclPermission.Deny) && relevant.Any(a => a.Permission == AclPermission.Allow);
+    }
+
+    /// <summary>The ACLs that speak about this principal and host, grant or deny <paramref name="operation"/>, on the resources <paramref name="covers"/> picks.</summary>
+    private List<AclBinding> Relevant(KafkaSession session, AclOperation operation, Func<AclBinding, bool> covers)
+    {
+        var host = session.ClientHost.TrimStart('/');
+        return acls.All.Where(a => covers(a) && a.Concerns(session.Principal, host) && a.Grants(operation)).ToList();
     }
 
     /// <summary>
@@ -34,8 +41,7 @@ public sealed class Authorizer(BrokerOptions options, AclStore acls)
     public bool IsAllowedOnSome(KafkaSession session, AclOperation operation, ResourceType type)
     {
         if (!Enabled || IsSuperUser(session.Principal)) return true;
-        var host = session.ClientHost.TrimStart('/');
-        var relevant = acls.All.Where(a => a.ResourceType == type && a.Concerns(session.Principal, host) && a.Grants(operation)).ToList();
+        var relevant = Relevant(session, operation, a => a.ResourceType == type);
         var deniedEverywhere = relevant.Any(a => a.Permission == AclPermission.Deny
             && ((a.PatternType == PatternType.Literal && a.ResourceName == AclBinding.Wildcard) || (a.PatternType == PatternType.Prefixed && a.ResourceName.Length == 0)));
         return !deniedEverywhere && relevant.Any(a => a.Permission == AclPermission.Allow);

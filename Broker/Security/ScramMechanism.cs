@@ -23,17 +23,9 @@ public sealed record ScramMechanism(string Name, sbyte KafkaType, HashAlgorithmN
     public byte[] SaltedPassword(string password, byte[] salt, int iterations) =>
         Rfc2898DeriveBytes.Pbkdf2(System.Text.Encoding.UTF8.GetBytes(password), salt, iterations, Hash, HashBytes);
 
-    public byte[] Hmac(byte[] key, byte[] data) => Hash.Name switch
-    {
-        "SHA256" => HMACSHA256.HashData(key, data),
-        _ => HMACSHA512.HashData(key, data),
-    };
+    public byte[] Hmac(byte[] key, byte[] data) => CryptographicOperations.HmacData(Hash, key, data);
 
-    public byte[] Digest(byte[] data) => Hash.Name switch
-    {
-        "SHA256" => SHA256.HashData(data),
-        _ => SHA512.HashData(data),
-    };
+    public byte[] Digest(byte[] data) => CryptographicOperations.HashData(Hash, data);
 
     /// <summary>What the broker keeps of a password: never the password nor the salted password itself.</summary>
     public ScramCredential CredentialFrom(byte[] saltedPassword, byte[] salt, int iterations)
