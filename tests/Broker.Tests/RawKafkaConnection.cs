@@ -11,13 +11,16 @@ namespace Shop.Broker.Tests;
 /// </summary>
 public sealed class RawKafkaConnection : IDisposable
 {
-    private readonly TcpClient _client = new();
+    private readonly TcpClient _client;
     private NetworkStream _stream = null!;
 
-    public static async Task<RawKafkaConnection> ConnectAsync(int port)
+    private RawKafkaConnection(TcpClient client) => _client = client;
+
+    /// <summary>Connects to the broker on loopback; <paramref name="from"/> picks the client's own address (127.0.0.2 is loopback too).</summary>
+    public static async Task<RawKafkaConnection> ConnectAsync(int port, System.Net.IPAddress? from = null)
     {
-        var connection = new RawKafkaConnection();
-        await connection._client.ConnectAsync("localhost", port);
+        var connection = new RawKafkaConnection(from is null ? new TcpClient() : new TcpClient(new System.Net.IPEndPoint(from, 0)));
+        await connection._client.ConnectAsync(from is null ? "localhost" : "127.0.0.1", port);
         connection._stream = connection._client.GetStream();
         return connection;
     }

@@ -9,25 +9,19 @@ namespace Shop.Broker.Tests.Security;
 /// <summary>No client can take the broker down: connection caps, a bounded budget of request bytes, idle connections closed.</summary>
 public sealed class ResourceLimitTests(ITestOutputHelper output)
 {
-    /// <summary>A connection from <paramref name="from"/> that sends ApiVersions: true when answered, false when the broker hung up.</summary>
-    private static async Task<(TcpClient Client, bool Served)> ConnectAsync(int port, IPAddress from)
+    /// <summary>A connection from <paramref name="from"/> that sends ApiVersions: served when answered, not when the broker hung up.</summary>
+    private static async Task<(RawKafkaConnection Connection, bool Served)> ConnectAsync(int port, IPAddress from)
     {
-        var client = new TcpClient(new IPEndPoint(from, 0));
-        await client.ConnectAsync(IPAddress.Loopback, port);
-        var stream = client.GetStream();
-        var request = new byte[] { 0, 0, 0, 14, 0, 18, 0, 0, 0, 0, 0, 1, 0, 4, (byte)'t', (byte)'e', (byte)'s', (byte)'t' };
+        var connection = await RawKafkaConnection.ConnectAsync(port, from);
         try
         {
-            await stream.WriteAsync(request);
-            var size = new byte[4];
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await stream.ReadExactlyAsync(size, timeout.Token);
-            return (client, true);
+            await connection.SendRequestAsync(apiKey: 18, version: 0, correlationId: 1, body: []);
         }
-        catch (Exception ex) when (ex is IOException or EndOfStreamException or SocketException)
+        catch (IOException)
         {
-            return (client, false);
+            return (connection, false);
         }
+        return (connection, await connection.ReadResponseAsync() is not null);
     }
 
     private static async Task<string?> RoundTripAsync(string bootstrap, string topic)
@@ -47,7 +41,7 @@ public sealed class ResourceLimitTests(ITestOutputHelper output)
         await using var broker = await BrokerProcess.StartAsync("--Broker:MaxConnections=12", "--Broker:MaxConnectionsPerIp=5");
         var first = IPAddress.Parse("127.0.0.1");
         var second = IPAddress.Parse("127.0.0.2"); // loopback too: a second client address on one machine
-        var clients = new List<TcpClient>();
+        var clients = new List<RawKafkaConnection>();
         try
         {
             var fromFirst = new List<bool>();
