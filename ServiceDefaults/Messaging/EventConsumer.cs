@@ -50,6 +50,22 @@ public sealed class EventConsumer<THandler>(
     BrokerConnection broker, IProducer<string, byte[]> producer, ILogger<EventConsumer<THandler>> logger)
     : BackgroundService where THandler : IEventHandler
 {
+    private readonly ResiliencePipeline _deadLetterRetry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = int.MaxValue,
+            BackoffType = DelayBackoffType.Exponential,
+            Delay = TimeSpan.FromMilliseconds(200),
+            MaxDelay = TimeSpan.FromSeconds(5),
+            ShouldHandle = new PredicateBuilder().Handle<KafkaException>(),
+            OnRetry = retry =>
+            {
+                logger.LogWarning("Dead-lettering failed ({Error}); trying again in {Delay} ms", retry.Outcome.Exception?.Message, retry.RetryDelay.TotalMilliseconds);
+                return ValueTask.CompletedTask;
+            },
+        })
+        .Build();
+
     private readonly ResiliencePipeline _retry = new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
@@ -184,26 +200,9 @@ public sealed class EventConsumer<THandler>(
     /// broker that is down now): the message is never dropped, and the service never stops over it.
     /// Consumption of that partition waits meanwhile, which keeps its order.
     /// </summary>
-    private async Task DeadLetterAsync(ConsumeResult<string, byte[]> result, Headers headers, CancellationToken cancellationToken)
-    {
-        var delay = TimeSpan.FromMilliseconds(200);
-        while (true)
-        {
-            try
-            {
-                await producer.ProduceAsync(Topics.DeadLetter(result.Topic),
-                    new Message<string, byte[]> { Key = result.Message.Key, Value = result.Message.Value, Headers = headers }, cancellationToken);
-                return;
-            }
-            catch (KafkaException ex)
-            {
-                logger.LogWarning("Dead-lettering {Topic}/{Partition}/{Offset} failed ({Error}); trying again in {Delay} ms",
-                    result.Topic, result.Partition.Value, result.Offset.Value, ex.Error.Reason, delay.TotalMilliseconds);
-                await Task.Delay(delay, cancellationToken);
-                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
-            }
-        }
-    }
+    private async Task DeadLetterAsync(ConsumeResult<string, byte[]> result, Headers headers, CancellationToken cancellationToken) =>
+        await _deadLetterRetry.ExecuteAsync(async token => await producer.ProduceAsync(Topics.DeadLetter(result.Topic),
+            new Message<string, byte[]> { Key = result.Message.Key, Value = result.Message.Value, Headers = headers }, token), cancellationToken);
 
     /// <summary>One message on its own; its process span is the caller's, around the retries.</summary>
     private Task HandleOnceAsync(ConsumeResult<string, byte[]> result, CancellationToken cancellationToken) =>
