@@ -70,6 +70,12 @@ public sealed class BrokerOptions
     /// <summary>The port clients are told to connect to.</summary>
     public int PublicPort => AdvertisedPort ?? Port;
 
+    /// <summary>
+    /// The Aspire dashboard's address, when there is one: the console links a message's
+    /// <c>traceparent</c> to <c>&lt;DashboardUrl&gt;/traces/detail/&lt;trace id&gt;</c>.
+    /// </summary>
+    public string? DashboardUrl { get; set; }
+
     /// <summary>Where topics live, one folder per partition in Kafka's layout.</summary>
     public string DataDir { get; set; } = "./data";
 

@@ -10,6 +10,7 @@ options.Validate();
 
 builder.AddServiceDefaults();
 builder.Services.AddBroker(options);
+builder.Services.AddConsole();
 var remoteListeners = builder.AddKafkaListener(options);
 
 var app = builder.Build();

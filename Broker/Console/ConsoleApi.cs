@@ -1,59 +1,76 @@
-using Shop.Broker.Groups;
+using Microsoft.Extensions.FileProviders;
 using Shop.Broker.Storage;
 
 namespace Shop.Broker.Console;
 
 /// <summary>
-/// The HTTP admin API (JSON, read-only): topics, partitions and offsets, groups and their lag,
-/// listeners, principals and ACLs; and the console page that shows them.
+/// The broker console: a page of static files (embedded in the broker, no CDN) over a JSON admin
+/// API in snake_case like every API of the shop: topics, messages (browse, tail, produce), consumer groups (lag, reset,
+/// delete), dead letters (replay) and security. Failures are problem details naming the cause.
 /// </summary>
 public static class ConsoleApi
 {
+    public static IServiceCollection AddConsole(this IServiceCollection services) => services
+        .AddSingleton<ConsoleAccess>()
+        .AddSingleton<MessageBrowser>()
+        .AddSingleton<ConsoleProducer>()
+        .AddSingleton<DeadLetters>();
+
     public static WebApplication MapConsoleApi(this WebApplication app)
     {
-        app.MapGet("/", () => TypedResults.Content(ConsolePage.Html, "text/html"));
-        app.MapGet("/api/topics", (LogManager logs) => TypedResults.Ok(logs.Topics.Select(t => new
+        var access = app.Services.GetRequiredService<ConsoleAccess>();
+        app.Use(access.InvokeAsync);
+        var files = new ManifestEmbeddedFileProvider(typeof(ConsoleApi).Assembly, "Console/wwwroot");
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
+
+        var api = app.MapGroup("/api").AddEndpointFilter(ProblemsFilter.InvokeAsync);
+        api.MapGet("/info", (HttpContext context, BrokerOptions options) => TypedResults.Ok(new
         {
-            name = t.Name,
-            topicId = t.TopicId,
-            configs = t.Configs,
-            partitions = t.Partitions.Select(p => new
-            {
-                partition = p.Partition,
-                logStartOffset = p.LogStartOffset,
-                highWatermark = p.HighWatermark,
-                logEndOffset = p.LogEndOffset,
-                storageError = p.StorageError,
-                sizeBytes = p.SizeBytes,
-                segments = p.SegmentCount,
-            }),
-        })));
-        app.MapGet("/api/groups", (GroupCoordinator groups) => TypedResults.Ok(groups.GroupIds.Select(groups.Describe).Select(g => new
-        {
-            groupId = g.GroupId,
-            state = g.State.ToString(),
-            protocol = g.Protocol,
-            members = g.Members.Select(m => new { memberId = m.MemberId, clientId = m.ClientId, clientHost = m.ClientHost }),
-        })));
-        app.MapGet("/api/groups/{groupId}/lag", (string groupId, GroupCoordinator groups) => TypedResults.Ok(groups.Lag(groupId)
-            .Select(l => new { topic = l.Topic, partition = l.Partition, committedOffset = l.CommittedOffset, logStartOffset = l.LogStartOffset, highWatermark = l.HighWatermark, lag = l.Lag })));
-        app.MapGet("/api/security", (BrokerOptions options, Security.CredentialStore credentials, Security.Authorizer authorizer) => TypedResults.Ok(new
-        {
-            listeners = Network.KafkaEndpoint.From(options).Select(e => e.ToString()),
-            aclsEnabled = authorizer.Enabled,
-            superUsers = authorizer.SuperUsers.Order(StringComparer.Ordinal),
-            // Names and mechanisms only: nothing secret leaves the broker.
-            users = credentials.Describe().OrderBy(u => u.Key, StringComparer.Ordinal).Select(u => new
-            {
-                principal = $"User:{u.Key}",
-                mechanisms = u.Value.Select(m => $"{m.Mechanism.Name} ({m.Iterations} iterations)"),
-            }),
-            acls = authorizer.Acls.All.Select(a => new
-            {
-                acl = a.ToString(),
-                source = authorizer.Acls.Configured.Contains(a) ? "configuration" : "api",
-            }),
+            principal = ConsoleAccess.Principal(context),
+            signInRequired = access.Required,
+            dashboardUrl = options.DashboardUrl,
+            deadLetterReplayGroup = DeadLetters.ReplayGroup,
         }));
+        api.MapTopicEndpoints();
+        api.MapMessageEndpoints();
+        api.MapGroupEndpoints();
+        api.MapDeadLetterEndpoints();
+        api.MapSecurityEndpoints();
         return app;
     }
+}
+
+/// <summary>Turns the console's and the log's refusals into problem details with the reason.</summary>
+internal static class ProblemsFilter
+{
+    public static async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (Exception ex) when (Status(ex) is { } status)
+        {
+            return TypedResults.Problem(statusCode: status, title: Title(status), detail: ex.Message);
+        }
+    }
+
+    private static int? Status(Exception ex) => ex switch
+    {
+        ConsoleNotFoundException => StatusCodes.Status404NotFound,
+        ConsoleForbiddenException => StatusCodes.Status403Forbidden,
+        ConsoleConflictException or TopicExistsException => StatusCodes.Status409Conflict,
+        InvalidTopicException or InvalidConfigException or InvalidPartitionsException or InternalTopicException
+            or RecordTooLargeException or ArgumentException => StatusCodes.Status400BadRequest,
+        _ => null,
+    };
+
+    private static string Title(int status) => status switch
+    {
+        404 => "Not found",
+        403 => "Not allowed",
+        409 => "Refused",
+        _ => "Invalid request",
+    };
 }

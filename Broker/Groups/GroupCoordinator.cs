@@ -52,6 +52,19 @@ public sealed class GroupCoordinator : IDisposable
     }
 
     /// <summary>
+    /// Sets a group's committed offsets, as Kafka's admin alterConsumerGroupOffsets: only while the
+    /// group has no members (a running consumer would overwrite them at its next commit, or hold
+    /// positions that no longer match). False, and nothing changed, when it has members.
+    /// </summary>
+    public async Task<bool> ResetOffsetsAsync(string groupId, IReadOnlyList<(TopicPartitionKey Partition, long Offset)> offsets, CancellationToken cancellationToken)
+    {
+        if (Find(groupId) is { IsEmpty: false }) return false;
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        await Offsets.CommitAsync(groupId, offsets.Select(o => (o.Partition, new CommittedOffset(o.Offset, null, now))).ToList(), cancellationToken);
+        return true;
+    }
+
+    /// <summary>
     /// Lag of one partition a group reads: records after its committed offset, or after the log start
     /// when it is assigned but has committed nothing yet (<see cref="CommittedOffset"/> is then -1).
     /// </summary>

@@ -1,14 +1,22 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
+using System.Text;
 
 namespace Shop.Broker.Protocol;
 
-/// <summary>A key and value of one record; null value = tombstone.</summary>
-public readonly record struct KeyValueRecord(byte[]? Key, byte[]? Value);
+/// <summary>A record header: a UTF-8 key and a value that may be null.</summary>
+public readonly record struct RecordHeader(string Key, byte[]? Value);
+
+/// <summary>A key and value of one record; null value = tombstone. Headers are optional.</summary>
+public readonly record struct KeyValueRecord(byte[]? Key, byte[]? Value, IReadOnlyList<RecordHeader>? Headers = null);
+
+/// <summary>One record as stored: its offset and timestamp, key, value and headers.</summary>
+public sealed record LogRecord(long Offset, long Timestamp, byte[]? Key, byte[]? Value, IReadOnlyList<RecordHeader> Headers);
 
 /// <summary>
-/// Writes and reads uncompressed record batches v2, for the broker's own internal topics
-/// (committed offsets). Client batches are never rebuilt: they are stored as received.
+/// Writes uncompressed record batches v2 for what the broker itself appends (committed offsets, a
+/// message produced from the console) and reads the records of any stored batch back. Client
+/// batches are never rebuilt: they are stored as received.
 /// </summary>
 public static class RecordBatchBuilder
 {
@@ -23,7 +31,13 @@ public static class RecordBatchBuilder
             Varint.Write(record, i); // offset delta
             WriteBytes(record, records[i].Key);
             WriteBytes(record, records[i].Value);
-            Varint.Write(record, 0); // headers
+            var headers = records[i].Headers ?? [];
+            Varint.Write(record, headers.Count);
+            foreach (var header in headers)
+            {
+                WriteBytes(record, Encoding.UTF8.GetBytes(header.Key));
+                WriteBytes(record, header.Value);
+            }
             Varint.Write(body, record.Count);
             body.AddRange(record);
         }
@@ -44,7 +58,7 @@ public static class RecordBatchBuilder
         return batch;
     }
 
-    /// <summary>Every record of the uncompressed batches in <paramref name="batches"/>, in offset order.</summary>
+    /// <summary>Every record of the uncompressed batches in <paramref name="batches"/>, in offset order (the internal topics' reader).</summary>
     public static IEnumerable<(long Offset, KeyValueRecord Record)> ReadRecords(ReadOnlyMemory<byte> batches)
     {
         var position = 0;
@@ -52,27 +66,69 @@ public static class RecordBatchBuilder
         {
             var header = RecordBatch.ReadHeader(batches.Span[position..]);
             if (header.Codec != 0) throw new InvalidDataException("internal batches are never compressed");
-            var reader = position + RecordBatch.HeaderSize;
-            for (var i = 0; i < header.RecordCount; i++)
-            {
-                var (record, offsetDelta, next) = ReadRecord(batches.Span, reader);
-                reader = next;
-                yield return (header.BaseOffset + offsetDelta, record);
-            }
+            foreach (var record in Decode(batches.Span.Slice(position, header.TotalSize), header, batches.Span[(position + RecordBatch.HeaderSize)..(position + header.TotalSize)]))
+                yield return (record.Offset, new KeyValueRecord(record.Key, record.Value, record.Headers));
             position += header.TotalSize;
         }
     }
 
-    private static (KeyValueRecord Record, int OffsetDelta, int Next) ReadRecord(ReadOnlySpan<byte> data, int position)
+    /// <summary>
+    /// Every data record of the stored batches in <paramref name="batches"/> (decompressed as needed;
+    /// control batches skipped), in offset order. A batch whose records do not parse throws
+    /// <see cref="InvalidDataException"/>, naming its offset.
+    /// </summary>
+    public static List<LogRecord> ReadLogRecords(ReadOnlySpan<byte> batches)
     {
-        var length = (int)Varint.Read(data, ref position);
-        var end = position + length;
+        var records = new List<LogRecord>();
+        var position = 0;
+        while (position + RecordBatch.HeaderSize <= batches.Length)
+        {
+            var header = RecordBatch.ReadHeader(batches[position..]);
+            if (header.TotalSize > batches.Length - position) break;
+            var batch = batches.Slice(position, header.TotalSize);
+            if (!header.IsControl) records.AddRange(Decode(batch, header, RecordBatch.RecordsPayload(batch)));
+            position += header.TotalSize;
+        }
+        return records;
+    }
+
+    private static List<LogRecord> Decode(ReadOnlySpan<byte> batch, RecordBatchHeader header, ReadOnlySpan<byte> payload)
+    {
+        var records = new List<LogRecord>(header.RecordCount);
+        foreach (var slice in RecordBatch.Records(batch, payload))
+        {
+            try
+            {
+                records.Add(ReadRecord(payload[slice.Start..slice.End], header));
+            }
+            catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException)
+            {
+                throw new InvalidDataException($"record {header.BaseOffset + slice.OffsetDelta} does not parse: {ex.Message}", ex);
+            }
+        }
+        return records;
+    }
+
+    private static LogRecord ReadRecord(ReadOnlySpan<byte> data, RecordBatchHeader batch)
+    {
+        var position = 0;
+        Varint.Read(data, ref position); // length, already checked by RecordBatch.Records
         position++; // attributes
-        Varint.Read(data, ref position); // timestamp delta
+        var timestampDelta = Varint.Read(data, ref position);
         var offsetDelta = (int)Varint.Read(data, ref position);
         var key = ReadBytes(data, ref position);
         var value = ReadBytes(data, ref position);
-        return (new KeyValueRecord(key, value), offsetDelta, end);
+        var count = (int)Varint.Read(data, ref position);
+        if (count < 0 || count > data.Length) throw new InvalidDataException($"record claims {count} headers");
+        var headers = new List<RecordHeader>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var headerKey = ReadBytes(data, ref position) ?? throw new InvalidDataException("a header key is null");
+            headers.Add(new RecordHeader(Encoding.UTF8.GetString(headerKey), ReadBytes(data, ref position)));
+        }
+        // With LogAppendTime (attribute bit 3) the batch's max timestamp is every record's timestamp.
+        var timestamp = (batch.Attributes & 0x8) != 0 ? batch.MaxTimestamp : batch.BaseTimestamp + timestampDelta;
+        return new LogRecord(batch.BaseOffset + offsetDelta, timestamp, key, value, headers);
     }
 
     private static byte[]? ReadBytes(ReadOnlySpan<byte> data, ref int position)

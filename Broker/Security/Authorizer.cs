@@ -20,18 +20,22 @@ public sealed class Authorizer(BrokerOptions options, AclStore acls)
 
     public bool IsSuperUser(string principal) => SuperUsers.Contains(principal);
 
-    public bool IsAllowed(KafkaSession session, AclOperation operation, ResourceType type, string name)
+    public bool IsAllowed(KafkaSession session, AclOperation operation, ResourceType type, string name) =>
+        IsAllowed(session.Principal, session.ClientHost, operation, type, name);
+
+    /// <summary>The same decision for a principal that is not on a Kafka connection (the console's HTTP user).</summary>
+    public bool IsAllowed(string principal, string clientHost, AclOperation operation, ResourceType type, string name)
     {
-        if (!Enabled || IsSuperUser(session.Principal)) return true;
-        var relevant = Relevant(session, operation, a => a.Covers(type, name));
+        if (!Enabled || IsSuperUser(principal)) return true;
+        var relevant = Relevant(principal, clientHost, operation, a => a.Covers(type, name));
         return relevant.All(a => a.Permission != AclPermission.Deny) && relevant.Any(a => a.Permission == AclPermission.Allow);
     }
 
     /// <summary>The ACLs that speak about this principal and host, grant or deny <paramref name="operation"/>, on the resources <paramref name="covers"/> picks.</summary>
-    private List<AclBinding> Relevant(KafkaSession session, AclOperation operation, Func<AclBinding, bool> covers)
+    private List<AclBinding> Relevant(string principal, string clientHost, AclOperation operation, Func<AclBinding, bool> covers)
     {
-        var host = session.ClientHost.TrimStart('/');
-        return acls.All.Where(a => covers(a) && a.Concerns(session.Principal, host) && a.Grants(operation)).ToList();
+        var host = clientHost.TrimStart('/');
+        return acls.All.Where(a => covers(a) && a.Concerns(principal, host) && a.Grants(operation)).ToList();
     }
 
     /// <summary>
@@ -41,7 +45,7 @@ public sealed class Authorizer(BrokerOptions options, AclStore acls)
     public bool IsAllowedOnSome(KafkaSession session, AclOperation operation, ResourceType type)
     {
         if (!Enabled || IsSuperUser(session.Principal)) return true;
-        var relevant = Relevant(session, operation, a => a.ResourceType == type);
+        var relevant = Relevant(session.Principal, session.ClientHost, operation, a => a.ResourceType == type);
         var deniedEverywhere = relevant.Any(a => a.Permission == AclPermission.Deny
             && ((a.PatternType == PatternType.Literal && a.ResourceName == AclBinding.Wildcard) || (a.PatternType == PatternType.Prefixed && a.ResourceName.Length == 0)));
         return !deniedEverywhere && relevant.Any(a => a.Permission == AclPermission.Allow);
