@@ -8,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddShopMessaging("webshop");
 builder.Services.AddSingleton<OrderViews>();
+builder.Services.AddSingleton<OrderStatusFeed>();
 builder.Services.AddSingleton<SalesAnalytics>();
 builder.Services.AddProblemDetails();
 builder.AddEventHandler<WebApplicationBuilder, OrderStatusHandler>("webshop", Topics.Orders, Topics.Inventory, Topics.Notifications);

@@ -26,6 +26,7 @@ public static class OrdersApi
         app.MapPost("/api/orders", PlaceAsync);
         app.MapGet("/api/orders/{orderId}", Results<Ok<OrderView>, NotFound> (string orderId, OrderViews views) =>
             views.Find(orderId) is { } view ? TypedResults.Ok(view) : TypedResults.NotFound());
+        app.MapGet("/api/orders/{orderId}/events", OrderStatusStream.Follow);
         app.MapGet("/api/products", (OrderViews views) =>
         {
             var stock = views.Stock();

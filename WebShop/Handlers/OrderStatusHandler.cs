@@ -4,9 +4,17 @@ using Shop.ServiceDefaults.Messaging.Events;
 
 namespace Shop.WebShop.Handlers;
 
-/// <summary>Every event about an order, from every service, becomes a line of its status history.</summary>
-public sealed class OrderStatusHandler : IEventHandler
+/// <summary>
+/// Every event about an order, from every service, becomes a line of its status history; once that
+/// is committed, the storefront pages following those orders are told.
+/// </summary>
+public sealed class OrderStatusHandler(OrderStatusFeed feed) : IEventHandler
 {
+    // Orders touched by the transaction in progress. A transaction rolled back leaves its ids here
+    // to be announced with the next commit: followers re-read the view, so that costs nothing.
+    private readonly HashSet<string> _touched = [];
+    private readonly Lock _lock = new();
+
     public Task HandleAsync(IncomingEvent incoming, SqliteTransaction transaction, CancellationToken cancellationToken)
     {
         var orderId = incoming.Key;
@@ -18,8 +26,21 @@ public sealed class OrderStatusHandler : IEventHandler
             case nameof(OrderCompleted): OrderViews.Record(transaction, orderId, "Completed"); break;
             case nameof(OrderRejected): OrderViews.Record(transaction, orderId, "Rejected", incoming.As<OrderRejected>().Reason); break;
             case nameof(NotificationSent): OrderViews.Record(transaction, orderId, "Notified", incoming.As<NotificationSent>().Recipient); break;
+            default: return Task.CompletedTask;
         }
+        lock (_lock) _touched.Add(orderId);
         return Task.CompletedTask;
+    }
+
+    public void Committed()
+    {
+        HashSet<string> committed;
+        lock (_lock)
+        {
+            committed = [.. _touched];
+            _touched.Clear();
+        }
+        feed.Publish(committed);
     }
 }
 
