@@ -1,4 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.Configuration;
 
 namespace Shop.AppHost;
 
@@ -55,4 +56,14 @@ public static class BrokerResourceExtensions
     public static IResourceBuilder<T> WithReference<T>(this IResourceBuilder<T> service, IResourceBuilder<BrokerResource> broker)
         where T : IResourceWithEnvironment =>
         service.WithReference((IResourceBuilder<IResourceWithConnectionString>)broker, connectionName: "broker");
+
+    /// <summary>
+    /// Tells the console where the Aspire dashboard is (<c>Shop:DashboardUrl</c>, else the
+    /// AppHost's own dashboard address), so a message's traceparent links to its trace there.
+    /// </summary>
+    public static IResourceBuilder<BrokerResource> WithDashboardLinks(this IResourceBuilder<BrokerResource> broker, IConfiguration configuration)
+    {
+        var dashboard = configuration["Shop:DashboardUrl"] ?? configuration["ASPNETCORE_URLS"]?.Split(';')[0];
+        return string.IsNullOrEmpty(dashboard) ? broker : broker.WithEnvironment("Broker__DashboardUrl", dashboard);
+    }
 }

@@ -9,6 +9,8 @@ var dataDir = Path.GetFullPath(builder.Configuration["Shop:DataDir"] ?? Path.Com
 
 var broker = builder.AddBroker<Projects.Broker>("broker", ports.Kafka, Path.Combine(dataDir, "broker"))
     .WithShopSecurity()
+    .WithDashboardLinks(builder.Configuration)
+    .WithConsoleCommands(ServiceAccess.Shop.SelectMany(s => s.Groups))
     .WithUrlForEndpoint("http", url => url.DisplayText = "Broker console");
 
 var mail = builder.AddMailCatcher("mail", repoRoot, ports.MailUi, ports.Smtp);
@@ -20,6 +22,7 @@ builder.AddProject<Projects.Orders>("orders")
 
 builder.AddProject<Projects.Inventory>("inventory")
     .WithBrokerCredentials(broker)
+    .WithInventoryCommands()
     .WithEnvironment("Shop__DataDir", Path.Combine(dataDir, "inventory"))
     .WithHttpHealthCheck("/health");
 
@@ -34,6 +37,7 @@ builder.AddProject<Projects.WebShop>("webshop")
     .WithEnvironment("Shop__DataDir", Path.Combine(dataDir, "webshop"))
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints()
+    .WithStorefrontCommands()
     .WithUrlForEndpoint("http", url => url.DisplayText = "Storefront");
 
 builder.Build().Run();

@@ -83,4 +83,24 @@ public sealed class StockStore
         _outbox.Committed();
         return level;
     }
+
+    /// <summary>
+    /// Tops every product below its initial stock back up to it, in one transaction (each change
+    /// published on stock-levels); returns every level afterwards.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> RestockAll()
+    {
+        using var write = _database.BeginWrite();
+        var (connection, transaction) = (write.Connection, write.Transaction);
+        var levels = ReadLevels(connection, transaction);
+        foreach (var product in Catalogue.Products.Where(p => levels.TryGetValue(p.ProductId, out var level) && level < p.InitialStock))
+        {
+            ServiceDatabase.Execute(connection, "UPDATE stock SET quantity = $q WHERE product_id = $id", transaction, ("$q", product.InitialStock), ("$id", product.ProductId));
+            _outbox.Enqueue(transaction, Topics.StockLevels, product.ProductId, new StockLevelChanged(product.ProductId, product.InitialStock));
+            levels[product.ProductId] = product.InitialStock;
+        }
+        write.Commit();
+        _outbox.Committed();
+        return levels;
+    }
 }

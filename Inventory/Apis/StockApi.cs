@@ -15,6 +15,8 @@ public static class StockApi
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["quantity"] = ["Restock quantity must be positive."] });
             return stock.Restock(productId, body.Quantity) is { } level ? TypedResults.Ok(level) : TypedResults.NotFound($"Unknown product {productId}.");
         });
+        // The dashboard's "Restock all": every product back up to at least its initial stock.
+        app.MapPost("/api/stock/restock-all", (StockStore stock) => TypedResults.Ok(stock.RestockAll()));
         return app;
     }
 }
