@@ -9,23 +9,9 @@ namespace Shop.EndToEnd.Tests;
 /// <summary>The seed's e-shop scenario on the real AppHost: every order through the broker, none lost, duplicated or oversold.</summary>
 public sealed class OrderSagaTests(ShopFixture shop) : IClassFixture<ShopFixture>
 {
-    private sealed record Accepted(string OrderId, string Status, string StatusUrl);
+    private static object Order(params (string Product, int Quantity, decimal Price)[] lines) => ShopFixture.Order(lines);
 
-    private static object Order(params (string Product, int Quantity, decimal Price)[] lines) => new
-    {
-        user_id = "customer-1",
-        items = lines.Select(l => new { product_id = l.Product, quantity = l.Quantity, price = l.Price }).ToArray(),
-        total_price = lines.Sum(l => l.Quantity * l.Price),
-    };
-
-    private async Task<string> PlaceAcceptedAsync(object order)
-    {
-        var response = await shop.PlaceAsync(order);
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var accepted = (await response.Content.ReadFromJsonAsync<Accepted>(ShopFixture.Json))!;
-        Assert.Equal($"/api/orders/{accepted.OrderId}", accepted.StatusUrl);
-        return accepted.OrderId;
-    }
+    private Task<string> PlaceAcceptedAsync(object order) => shop.PlaceAcceptedAsync(order);
 
     [Fact]
     public async Task An_order_completes_takes_its_stock_and_sends_exactly_one_mail()

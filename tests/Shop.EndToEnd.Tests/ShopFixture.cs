@@ -13,6 +13,9 @@ public class ShopFixture : IAsyncLifetime
 
     private readonly DirectoryInfo _dataDir = Directory.CreateTempSubdirectory("shop-e2e-");
 
+    /// <summary>The AppHost's data folder (Shop:DataDir): the broker's log and each service's SQLite file.</summary>
+    public string DataDir => _dataDir.FullName;
+
     public DistributedApplication App { get; private set; } = null!;
 
     public HttpClient WebShop { get; private set; } = null!;
@@ -28,6 +31,8 @@ public class ShopFixture : IAsyncLifetime
     /// <summary>The broker's principals and their passwords, chosen by the test (the AppHost would generate them).</summary>
     public Dictionary<string, string> Passwords { get; } = new[] { "admin", "webshop", "orders", "inventory", "notifications" }
         .ToDictionary(Shop.AppHost.BrokerAccessExtensions.PasswordParameter, _ => Guid.NewGuid().ToString("N"));
+
+    public string Password(string user) => Passwords[Shop.AppHost.BrokerAccessExtensions.PasswordParameter(user)];
 
     /// <summary>A Kafka client config for the AppHost's broker as <paramref name="user"/> (admin: the super user).</summary>
     public Confluent.Kafka.ClientConfig BrokerClient(string user = "admin") => new()
@@ -64,7 +69,7 @@ public class ShopFixture : IAsyncLifetime
         BrokerConsole = App.CreateHttpClient("broker", "http");
         // The console asks for a broker user when the Kafka port does (SASL under the AppHost).
         BrokerConsole.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"admin:{Passwords["admin"]}")));
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"admin:{Password("admin")}")));
         BrokerAddress = (await App.GetConnectionStringAsync("broker", timeout.Token))!;
     }
 
@@ -106,6 +111,26 @@ public class ShopFixture : IAsyncLifetime
     public sealed record StatusChange(string Status, string? Detail, string At);
 
     public sealed record OrderView(string OrderId, string Status, string? Reason, List<StatusChange> History);
+
+    public sealed record Accepted(string OrderId, string Status, string StatusUrl);
+
+    /// <summary>An order of customer-1 with the right total.</summary>
+    public static object Order(params (string Product, int Quantity, decimal Price)[] lines) => new
+    {
+        user_id = "customer-1",
+        items = lines.Select(l => new { product_id = l.Product, quantity = l.Quantity, price = l.Price }).ToArray(),
+        total_price = lines.Sum(l => l.Quantity * l.Price),
+    };
+
+    /// <summary>Places an order that must be accepted; its id.</summary>
+    public async Task<string> PlaceAcceptedAsync(object order)
+    {
+        var response = await PlaceAsync(order);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        var accepted = (await response.Content.ReadFromJsonAsync<Accepted>(Json))!;
+        Assert.Equal($"/api/orders/{accepted.OrderId}", accepted.StatusUrl);
+        return accepted.OrderId;
+    }
 
     public async Task<HttpResponseMessage> PlaceAsync(object order) =>
         await WebShop.PostAsync("/api/orders", JsonContent.Create(order, options: Json));

@@ -7,29 +7,6 @@ namespace Shop.EndToEnd.Tests;
 /// <summary>The storefront page in a real browser (Debian's chromium driven by Playwright), as a customer uses it.</summary>
 public sealed class StorefrontTests(ShopFixture shop) : IClassFixture<ShopFixture>
 {
-    /// <summary>Debian's chromium (installed by test.sh), not a browser Playwright would download.</summary>
-    private static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-    {
-        ExecutablePath = "/usr/bin/chromium",
-        Args = ["--no-sandbox", "--disable-gpu"],
-    });
-
-    /// <summary>Where the screenshots go when asked (SHOP_SCREENSHOTS_DIR=docs/images); none otherwise.</summary>
-    private static readonly string? ScreenshotsDir = Environment.GetEnvironmentVariable("SHOP_SCREENSHOTS_DIR");
-
-    private static Task<IPage> NewPageAsync(IBrowser browser, int width) =>
-        browser.NewPageAsync(new() { ViewportSize = new() { Width = width, Height = 900 } });
-
-    private static async Task ScreenshotAsync(IPage page, string name)
-    {
-        if (ScreenshotsDir is null) return;
-        Directory.CreateDirectory(ScreenshotsDir);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotsDir, name), FullPage = true });
-    }
-
-    private static Task<bool> ScrollsSidewaysAsync(IPage page) =>
-        page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > document.documentElement.clientWidth");
-
     [Fact]
     public async Task The_order_event_stream_sends_the_view_in_the_shape_of_GET_then_each_change_and_ends_once_final()
     {
@@ -59,8 +36,8 @@ public sealed class StorefrontTests(ShopFixture shop) : IClassFixture<ShopFixtur
     public async Task Invalid_input_gets_a_message_next_to_the_field_it_concerns()
     {
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var page = await NewPageAsync(browser, 390);
+        await using var browser = await Browser.LaunchAsync(playwright);
+        var page = await Browser.NewPageAsync(browser, 390);
         await page.GotoAsync(shop.WebShop.BaseAddress!.ToString());
 
         await page.ClickAsync("button[data-id='125']");
@@ -75,8 +52,8 @@ public sealed class StorefrontTests(ShopFixture shop) : IClassFixture<ShopFixtur
         await Assertions.Expect(line.Locator(".field-error")).ToHaveTextAsync("Quantity must be a positive whole number, got 0.");
         await Assertions.Expect(line.Locator("input")).ToHaveAttributeAsync("aria-invalid", "true");
         await Assertions.Expect(page.Locator("#error")).ToBeEmptyAsync();
-        Assert.False(await ScrollsSidewaysAsync(page), "the page scrolls sideways at 390 px");
-        await ScreenshotAsync(page, "storefront-390-invalid.png");
+        Assert.False(await Browser.ScrollsSidewaysAsync(page), "the page scrolls sideways at 390 px");
+        await Browser.ScreenshotAsync(page, "storefront-390-invalid.png");
 
         // Corrected, the order goes through and the messages go away.
         await page.FillAsync("#user_id", "ann");
@@ -91,8 +68,8 @@ public sealed class StorefrontTests(ShopFixture shop) : IClassFixture<ShopFixtur
     public async Task The_storefront_reads_well_on_a_phone_and_on_a_desktop()
     {
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var page = await NewPageAsync(browser, 390);
+        await using var browser = await Browser.LaunchAsync(playwright);
+        var page = await Browser.NewPageAsync(browser, 390);
         await page.GotoAsync(shop.WebShop.BaseAddress!.ToString());
 
         await page.ClickAsync("button[data-id='200']");
@@ -100,22 +77,22 @@ public sealed class StorefrontTests(ShopFixture shop) : IClassFixture<ShopFixtur
         await page.ClickAsync("#place");
         await Assertions.Expect(page.Locator("#status")).ToContainTextAsync("Notified", new() { Timeout = 60_000 });
 
-        Assert.False(await ScrollsSidewaysAsync(page), "the page scrolls sideways at 390 px");
+        Assert.False(await Browser.ScrollsSidewaysAsync(page), "the page scrolls sideways at 390 px");
         // Tap targets: every button at least 44 px high.
         var buttonHeights = await page.EvaluateAsync<double[]>("() => [...document.querySelectorAll('button')].map(b => b.getBoundingClientRect().height)");
         Assert.All(buttonHeights, height => Assert.True(height >= 44, $"a button is {height} px high"));
-        await ScreenshotAsync(page, "storefront-390.png");
+        await Browser.ScreenshotAsync(page, "storefront-390.png");
 
         await page.SetViewportSizeAsync(1280, 900);
-        Assert.False(await ScrollsSidewaysAsync(page), "the page scrolls sideways at 1280 px");
-        await ScreenshotAsync(page, "storefront-1280.png");
+        Assert.False(await Browser.ScrollsSidewaysAsync(page), "the page scrolls sideways at 1280 px");
+        await Browser.ScreenshotAsync(page, "storefront-1280.png");
     }
 
     [Fact]
     public async Task A_customer_orders_in_the_storefront_and_follows_the_order_to_its_mail()
     {
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
+        await using var browser = await Browser.LaunchAsync(playwright);
         var page = await browser.NewPageAsync();
         var requests = new System.Collections.Concurrent.ConcurrentQueue<IRequest>();
         page.Request += (_, request) => requests.Enqueue(request);
@@ -145,27 +122,5 @@ public sealed class StorefrontTests(ShopFixture shop) : IClassFixture<ShopFixtur
         var aboutTheOrder = requests.Select(r => $"{r.Method} {new Uri(r.Url).AbsolutePath}").Where(r => r.Contains("/api/orders", StringComparison.Ordinal)).ToList();
         Assert.Equal(["POST /api/orders", $"GET /api/orders/{orderId}/events"], aboutTheOrder);
         Assert.Equal("eventsource", requests.Single(r => r.Url.EndsWith("/events", StringComparison.Ordinal)).ResourceType);
-    }
-
-    [Fact]
-    public async Task The_broker_console_shows_the_shops_topics_and_its_consumer_groups_with_their_lag()
-    {
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var page = await browser.NewPageAsync();
-        await page.GotoAsync(shop.BrokerConsole.BaseAddress!.ToString());
-
-        var topics = page.Locator("#topics tbody");
-        // stock-levels is compacted (one partition), its dead-letter twin is not.
-        await Assertions.Expect(topics.Locator("tr", new() { HasText = "cleanup.policy=compact" }).Filter(new() { HasText = "stock-levels" }))
-            .ToHaveCountAsync(1);
-        await Assertions.Expect(topics.Locator("tr", new() { HasText = "orders.dlq" })).ToHaveCountAsync(1);
-        // Every service's group, with the partitions it reads and how far behind it is.
-        var groups = page.Locator("#groups tbody");
-        foreach (var group in new[] { "orders", "inventory", "notifications", "webshop", "webshop-analytics" })
-        {
-            var firstCell = page.Locator("td:first-child", new() { HasTextRegex = new System.Text.RegularExpressions.Regex($"^{group}$") });
-            await Assertions.Expect(groups.Locator("tr", new() { Has = firstCell }).First).ToContainTextAsync("Stable", new() { Timeout = 30_000 });
-        }
     }
 }
