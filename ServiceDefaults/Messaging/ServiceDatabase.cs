@@ -13,13 +13,17 @@ namespace Shop.ServiceDefaults.Messaging;
 public sealed class ServiceDatabase
 {
     private readonly string _connectionString;
+    private readonly int _busyTimeoutSeconds;
 
     public ServiceDatabase(IConfiguration configuration, string serviceName)
     {
         var dataDir = configuration["Shop:DataDir"] ?? Path.Combine(AppContext.BaseDirectory, "data");
         Directory.CreateDirectory(dataDir);
         FilePath = Path.Combine(dataDir, $"{serviceName}.db");
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = FilePath, Pooling = true, DefaultTimeout = 30 }.ToString();
+        // How long a writer waits for another process's lock (a backup, a maintenance job, a test)
+        // before its transaction fails: Shop:Database:BusyTimeoutSeconds, 30 s by default.
+        _busyTimeoutSeconds = int.TryParse(configuration["Shop:Database:BusyTimeoutSeconds"], out var seconds) && seconds > 0 ? seconds : 30;
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = FilePath, Pooling = true, DefaultTimeout = _busyTimeoutSeconds }.ToString();
         using var connection = Open();
         Execute(connection, """
             PRAGMA journal_mode = WAL;
@@ -64,7 +68,7 @@ public sealed class ServiceDatabase
         // Writers of one file take turns (consumers, the outbox relay, HTTP handlers). Without a busy
         // timeout SQLite answers "busy" at once and Microsoft.Data.Sqlite retries after 150 ms sleeps:
         // measured as 150-300 ms gaps in an order's trace. SQLite's own handler retries within 1-2 ms.
-        Execute(connection, "PRAGMA busy_timeout = 30000");
+        Execute(connection, $"PRAGMA busy_timeout = {_busyTimeoutSeconds * 1000}");
         return connection;
     }
 
