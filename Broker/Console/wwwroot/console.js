@@ -329,7 +329,7 @@ const routes = [
   [/^#\/topics\/(.+)$/, m => topicView(decodeURIComponent(m[1])), 'topics'],
   [/^#\/groups\/(.+)$/, m => groupView(decodeURIComponent(m[1])), 'groups'],
   [/^#\/groups$/, () => groupsView(), 'groups', true],
-  [/^#\/dead-letters$/, () => deadLettersView(), 'dead-letters'],
+  [/^#\/dead-letters$/, () => deadLettersView(), 'dead-letters', true],
   [/^#\/traces\/([0-9a-f]{32})$/, m => traceView(m[1]), null],
   [/^#\/security$/, () => securityView(), 'security'],
   [/^/, () => topicsView(), 'topics', true],
@@ -346,7 +346,7 @@ async function route() {
     catch (e) { view.replaceChildren(h('p', { class: 'problem' }, e.message)); }
   };
   await draw();
-  // Lists refresh themselves; pages with forms do not, so nothing typed is lost.
+  // Lists (and the dead letters, whose buttons keep no state) refresh themselves; pages with forms do not, so nothing typed is lost.
   if (live) refresh = setInterval(draw, 3000);
 }
 

@@ -1,0 +1,77 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Playwright;
+
+namespace Shop.EndToEnd.Tests;
+
+/// <summary>The shop with an Orders service that gives up on a locked database after one second instead of thirty.</summary>
+public sealed class ImpatientOrdersFixture : ShopFixture
+{
+    protected override Task ConfigureAsync(IDistributedApplicationTestingBuilder builder)
+    {
+        builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "orders"))
+            .WithEnvironment("Shop__Database__BusyTimeoutSeconds", "1");
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// A message that fails for a reason outside it: Orders' database is locked (a maintenance job
+/// holds its write lock), so the order's OrderPlaced fails every try and goes to orders.dlq. The
+/// console shows it with its error; once the lock is gone, Replay brings it back and the order
+/// completes, exactly once even when replayed twice.
+/// </summary>
+public sealed class DeadLetterReplayTests(ImpatientOrdersFixture shop) : IClassFixture<ImpatientOrdersFixture>
+{
+    [Fact]
+    public async Task A_dead_letter_shown_with_its_error_is_replayed_after_the_cause_is_gone_and_the_order_completes_exactly_once()
+    {
+        var before = await shop.StockAsync();
+        string orderId;
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Browser.LaunchAsync(playwright);
+        var page = await Browser.NewPageAsync(browser, 1280, new HttpCredentials { Username = "admin", Password = shop.Password("admin") });
+        var letter = default(ILocator)!;
+
+        await using (var maintenance = new SqliteConnection($"Data Source={Path.Combine(shop.DataDir, "orders", "orders.db")};Pooling=False"))
+        {
+            await maintenance.OpenAsync();
+            await using (var lockWrites = maintenance.CreateCommand())
+            {
+                lockWrites.CommandText = "BEGIN IMMEDIATE";
+                await lockWrites.ExecuteNonQueryAsync();
+            }
+            orderId = await shop.PlaceAcceptedAsync(ShopFixture.Order(("125", 2, 100m)));
+
+            await page.GotoAsync(new Uri(shop.BrokerConsole.BaseAddress!, "/#/dead-letters").ToString());
+            letter = page.Locator($"section[data-dead-letters='orders.dlq'] article[data-key='{orderId}']");
+            // The dead-letter list refreshes itself; the letter names its error and origin.
+            await Assertions.Expect(letter).ToHaveCountAsync(1, new() { Timeout = 60_000 });
+            await Assertions.Expect(letter.Locator(".error")).ToContainTextAsync("database is locked");
+            await Assertions.Expect(letter.Locator(".error")).ToContainTextAsync("from orders/");
+            Assert.Equal("Placed", (await shop.AwaitOrderAsync(orderId, _ => true)).Status);
+            // The maintenance job ends: the cause is gone.
+        }
+
+        await letter.Locator("button.replay-one").ClickAsync();
+        await page.ClickAsync("#confirm-ok");
+        await Assertions.Expect(page.Locator("#toast")).ToContainTextAsync("Replayed to orders/");
+        var view = await shop.AwaitOrderAsync(orderId, ShopFixture.Finished);
+        Assert.Equal("Completed", view.Status);
+
+        // A second replay of the same letter changes nothing: Orders' inbox knows its message id.
+        await page.GotoAsync(new Uri(shop.BrokerConsole.BaseAddress!, "/#/dead-letters").ToString());
+        await letter.Locator("button.replay-one").ClickAsync();
+        await page.ClickAsync("#confirm-ok");
+        await Assertions.Expect(page.Locator("#toast")).ToContainTextAsync("Replayed to orders/");
+        await shop.AwaitGroupCaughtUpAsync("orders");
+        await shop.AwaitGroupCaughtUpAsync("notifications");
+
+        view = await shop.AwaitOrderAsync(orderId, ShopFixture.Finished);
+        Assert.Single(view.History, h => h.Status == "Completed");
+        Assert.Single(await shop.MailsAboutAsync(orderId));
+        Assert.Equal(before["125"] - 2, (await shop.StockAsync())["125"]);
+    }
+}
