@@ -15,6 +15,9 @@ public class ShopFixture : IAsyncLifetime
 
     public DistributedApplication App { get; private set; } = null!;
 
+    /// <summary>The AppHost's data folder (what <c>AppHost/data</c> is under <c>dotnet run</c>): the broker's partitions are in its <c>broker/</c>.</summary>
+    public string DataDir => _dataDir.FullName;
+
     public HttpClient WebShop { get; private set; } = null!;
 
     public HttpClient Inventory { get; private set; } = null!;
