@@ -67,7 +67,7 @@ public class ShopFixture : IAsyncLifetime
         BrokerConsole = App.CreateHttpClient("broker", "http");
         // The console asks for a broker user when the Kafka port does (SASL under the AppHost).
         BrokerConsole.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"admin:{Passwords["admin"]}")));
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"admin:{Passwords[Shop.AppHost.BrokerAccessExtensions.PasswordParameter("admin")]}")));
         BrokerAddress = (await App.GetConnectionStringAsync("broker", timeout.Token))!;
     }
 
