@@ -13,7 +13,7 @@ public class ShopFixture : IAsyncLifetime
 
     private readonly DirectoryInfo _dataDir = Directory.CreateTempSubdirectory("shop-e2e-");
 
-    /// <summary>The AppHost's data folder (Shop:DataDir): the broker's log and each service's SQLite file.</summary>
+    /// <summary>The AppHost's data folder (what <c>AppHost/data</c> is under <c>dotnet run</c>): the broker's partitions in <c>broker/</c>, each service's SQLite file in its own folder.</summary>
     public string DataDir => _dataDir.FullName;
 
     public DistributedApplication App { get; private set; } = null!;
