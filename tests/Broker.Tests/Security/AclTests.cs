@@ -197,6 +197,8 @@ public sealed class AclTests(AclBrokerFixture fixture) : IClassFixture<AclBroker
     {
         await GrantAsync(Acl(ResourceType.Topic, "console-shown", ResourcePatternType.Literal, "User:alice", AclOperation.Read));
         using var http = new HttpClient();
+        // The console asks for a broker user, as the SASL listener does.
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String("admin:admin-secret"u8));
         var json = await http.GetStringAsync($"{fixture.Broker.ConsoleUrl}/api/security");
         using var security = System.Text.Json.JsonDocument.Parse(json);
 
