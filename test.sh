@@ -25,7 +25,9 @@ for dir in tests/clients; do
 done
 
 step "dotnet tool restore"
-dotnet tool restore >/dev/null || { echo "dotnet tool restore failed"; echo "0 passed, 1 failed"; exit 1; }
+# Once more on failure: a restore into an empty package cache has been seen to fail once and then pass.
+dotnet tool restore >/dev/null || dotnet tool restore \
+  || { echo "dotnet tool restore failed"; echo "0 passed, 1 failed"; exit 1; }
 
 step "dotnet build"
 if ! dotnet build Shop.sln -c Debug -warnaserror -nologo -v:q; then

@@ -10,7 +10,8 @@ seconds=${1:-600}
 work=$(mktemp -d /tmp/broker-afl-XXXXXX)
 
 command -v afl-fuzz >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq afl++ >/dev/null; }
-dotnet tool restore >/dev/null
+# SharpFuzz.CommandLine has its own tool manifest in tools/BrokerFuzz: the tests do not need it.
+(cd tools/BrokerFuzz && dotnet tool restore >/dev/null)
 
 echo "== recording seeds from real clients"
 FUZZ_SEEDS_OUT="$work/seeds" FUZZ_INPUTS=1 dotnet test tests/Broker.Tests --nologo -v q \
@@ -18,7 +19,7 @@ FUZZ_SEEDS_OUT="$work/seeds" FUZZ_INPUTS=1 dotnet test tests/Broker.Tests --nolo
 
 echo "== building and instrumenting"
 dotnet build tools/BrokerFuzz -c Release -o "$work/bin" -nologo -v q >/dev/null
-dotnet sharpfuzz "$work/bin/Broker.dll" >/dev/null
+(cd tools/BrokerFuzz && dotnet tool run sharpfuzz "$work/bin/Broker.dll" >/dev/null)
 
 echo "== afl-fuzz for $seconds s (output in $work/findings)"
 export AFL_SKIP_BIN_CHECK=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1
