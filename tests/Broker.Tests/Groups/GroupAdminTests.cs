@@ -13,10 +13,11 @@ public sealed class GroupAdminTests(BrokerFixture fixture) : IClassFixture<Broke
 
     private IAdminClient NewAdmin() => new AdminClientBuilder(new AdminClientConfig { BootstrapServers = Bootstrap }).Build();
 
+    /// <summary>Into partition 0: keyless records would all go to one partition the sticky partitioner picks.</summary>
     private void Produce(string topic, int count)
     {
         using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = Bootstrap }).Build();
-        for (var i = 0; i < count; i++) producer.Produce(topic, new Message<Null, string> { Value = $"v{i}" });
+        for (var i = 0; i < count; i++) producer.Produce(new TopicPartition(topic, 0), new Message<Null, string> { Value = $"v{i}" });
         Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(30)));
     }
 
