@@ -1,3 +1,6 @@
+using Shop.Contracts.Inventory;
+using Shop.Contracts.Orders;
+using Shop.Contracts.StockLevels;
 using Shop.Inventory;
 using Shop.Inventory.Apis;
 using Shop.Inventory.Handlers;
@@ -6,13 +9,16 @@ using Shop.ServiceDefaults.Messaging;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddShopMessaging("inventory");
+builder.AddShopMessaging("inventory")
+    .Publishes(InventoryTopic.Spec)
+    .Publishes(StockLevelsTopic.Spec)
+    .AddEventHandler<ItemsOrdered, ReservationHandler>();
+builder.Services.AddDatabaseSchema(StockStore.Schema);
 builder.Services.AddSingleton<StockStore>();
-builder.AddEventHandler<WebApplicationBuilder, ReservationHandler>("inventory", Topics.Orders);
 
 var app = builder.Build();
 
-var stock = app.Services.GetRequiredService<StockStore>(); // seed before serving
+var stock = app.Services.GetRequiredService<StockStore>();
 Shop.ServiceDefaults.ShopMetrics.Meter.CreateObservableGauge("shop.inventory.stock_level",
     () => stock.Levels().Select(l => new System.Diagnostics.Metrics.Measurement<int>(l.Value, new KeyValuePair<string, object?>("shop.product.id", l.Key))),
     "{unit}", "Units in stock per product");

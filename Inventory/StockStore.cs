@@ -1,6 +1,8 @@
 using Microsoft.Data.Sqlite;
+using Shop.Contracts.Orders;
+using Shop.Contracts.StockLevels;
+using Shop.ServiceDefaults;
 using Shop.ServiceDefaults.Messaging;
-using Shop.ServiceDefaults.Messaging.Events;
 
 namespace Shop.Inventory;
 
@@ -9,41 +11,33 @@ namespace Shop.Inventory;
 /// one transaction (SQLite serializes writers), so stock never goes below zero; every change
 /// publishes the product's new level to the compacted stock-levels topic through the outbox.
 /// </summary>
-public sealed class StockStore
+public sealed class StockStore(ServiceDatabase database, Outbox outbox)
 {
-    private readonly ServiceDatabase _database;
-    private readonly Outbox _outbox;
-
-    public StockStore(ServiceDatabase database, Outbox outbox)
-    {
-        _database = database;
-        _outbox = outbox;
-        using var write = database.BeginWrite();
-        var (connection, transaction) = (write.Connection, write.Transaction);
-        ServiceDatabase.Execute(connection, "CREATE TABLE IF NOT EXISTS stock (product_id TEXT PRIMARY KEY, quantity INTEGER NOT NULL CHECK (quantity >= 0))", transaction);
-        foreach (var product in Catalogue.Products)
+    /// <summary>The stock table; at every start, products new to the catalogue get their initial stock (and its StockLevelChanged).</summary>
+    public static DatabaseSchema Schema(IServiceProvider services) => new("stock",
+        [Migration.Sql(1, "stock", "CREATE TABLE IF NOT EXISTS stock (product_id TEXT PRIMARY KEY, quantity INTEGER NOT NULL CHECK (quantity >= 0))")],
+        OnStart: write =>
         {
-            if (ServiceDatabase.Execute(connection, "INSERT OR IGNORE INTO stock (product_id, quantity) VALUES ($id, $q)", transaction,
-                    ("$id", product.ProductId), ("$q", product.InitialStock)) == 1)
+            var outbox = services.GetRequiredService<Outbox>();
+            foreach (var product in Catalogue.Products)
             {
-                _outbox.Enqueue(transaction, Topics.StockLevels, product.ProductId, new StockLevelChanged(product.ProductId, product.InitialStock));
+                if (write.Execute("INSERT OR IGNORE INTO stock (product_id, quantity) VALUES ($id, $q)", ("$id", product.ProductId), ("$q", product.InitialStock)) == 1)
+                {
+                    outbox.Enqueue(write, new StockLevelChanged(product.ProductId, product.InitialStock));
+                }
             }
-        }
-        write.Commit();
-        _outbox.Committed();
-    }
+            return Task.CompletedTask;
+        });
 
     public IReadOnlyDictionary<string, int> Levels()
     {
-        using var connection = _database.Open();
+        using var connection = database.Open();
         return ReadLevels(connection, null);
     }
 
     private static Dictionary<string, int> ReadLevels(SqliteConnection connection, SqliteTransaction? transaction)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT product_id, quantity FROM stock ORDER BY product_id";
+        using var command = ServiceDatabase.Command(connection, "SELECT product_id, quantity FROM stock ORDER BY product_id", transaction);
         using var reader = command.ExecuteReader();
         var levels = new Dictionary<string, int>();
         while (reader.Read()) levels[reader.GetString(0)] = reader.GetInt32(1);
@@ -51,10 +45,9 @@ public sealed class StockStore
     }
 
     /// <summary>Reserves every line or none. Returns null when reserved, else the reason.</summary>
-    public string? Reserve(SqliteTransaction transaction, IReadOnlyList<OrderItem> items)
+    public string? Reserve(WriteTransaction write, IReadOnlyList<OrderItem> items)
     {
-        var connection = transaction.Connection!;
-        var levels = ReadLevels(connection, transaction);
+        var levels = ReadLevels(write.Connection, write.Transaction);
         var wanted = items.GroupBy(i => i.ProductId).Select(g => (ProductId: g.Key, Quantity: g.Sum(i => i.Quantity))).ToList();
         foreach (var (productId, quantity) in wanted)
         {
@@ -64,23 +57,21 @@ public sealed class StockStore
         }
         foreach (var (productId, quantity) in wanted)
         {
-            ServiceDatabase.Execute(connection, "UPDATE stock SET quantity = quantity - $q WHERE product_id = $id", transaction, ("$q", quantity), ("$id", productId));
-            _outbox.Enqueue(transaction, Topics.StockLevels, productId, new StockLevelChanged(productId, levels[productId] - quantity));
+            write.Execute("UPDATE stock SET quantity = quantity - $q WHERE product_id = $id", ("$q", quantity), ("$id", productId));
+            outbox.Enqueue(write, new StockLevelChanged(productId, levels[productId] - quantity));
         }
         return null;
     }
 
     /// <summary>Adds stock; returns the new level, or null for an unknown product.</summary>
-    public int? Restock(string productId, int quantity)
+    public async Task<int?> RestockAsync(string productId, int quantity, CancellationToken cancellationToken)
     {
-        using var write = _database.BeginWrite();
-        var (connection, transaction) = (write.Connection, write.Transaction);
-        if (ServiceDatabase.Execute(connection, "UPDATE stock SET quantity = quantity + $q WHERE product_id = $id", transaction, ("$q", quantity), ("$id", productId)) == 0)
+        await using var write = await database.BeginWriteAsync(cancellationToken);
+        if (write.Execute("UPDATE stock SET quantity = quantity + $q WHERE product_id = $id", ("$q", quantity), ("$id", productId)) == 0)
             return null;
-        var level = ReadLevels(connection, transaction)[productId];
-        _outbox.Enqueue(transaction, Topics.StockLevels, productId, new StockLevelChanged(productId, level));
-        write.Commit();
-        _outbox.Committed();
+        var level = ReadLevels(write.Connection, write.Transaction)[productId];
+        outbox.Enqueue(write, new StockLevelChanged(productId, level));
+        await write.CommitAsync();
         return level;
     }
 
@@ -88,19 +79,17 @@ public sealed class StockStore
     /// Tops every product below its initial stock back up to it, in one transaction (each change
     /// published on stock-levels); returns every level afterwards.
     /// </summary>
-    public IReadOnlyDictionary<string, int> RestockAll()
+    public async Task<IReadOnlyDictionary<string, int>> RestockAllAsync(CancellationToken cancellationToken)
     {
-        using var write = _database.BeginWrite();
-        var (connection, transaction) = (write.Connection, write.Transaction);
-        var levels = ReadLevels(connection, transaction);
+        await using var write = await database.BeginWriteAsync(cancellationToken);
+        var levels = ReadLevels(write.Connection, write.Transaction);
         foreach (var product in Catalogue.Products.Where(p => levels.TryGetValue(p.ProductId, out var level) && level < p.InitialStock))
         {
-            ServiceDatabase.Execute(connection, "UPDATE stock SET quantity = $q WHERE product_id = $id", transaction, ("$q", product.InitialStock), ("$id", product.ProductId));
-            _outbox.Enqueue(transaction, Topics.StockLevels, product.ProductId, new StockLevelChanged(product.ProductId, product.InitialStock));
+            write.Execute("UPDATE stock SET quantity = $q WHERE product_id = $id", ("$q", product.InitialStock), ("$id", product.ProductId));
+            outbox.Enqueue(write, new StockLevelChanged(product.ProductId, product.InitialStock));
             levels[product.ProductId] = product.InitialStock;
         }
-        write.Commit();
-        _outbox.Committed();
+        await write.CommitAsync();
         return levels;
     }
 }

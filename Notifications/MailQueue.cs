@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Shop.ServiceDefaults.Messaging;
 
 namespace Shop.Notifications;
@@ -10,38 +9,43 @@ public sealed record QueuedMail(string OrderId, string Recipient, string Subject
 /// E-mails to send, one per order at most (the order id is the key), kept in the service's SQLite
 /// file so that none is lost while SMTP is down and none is queued twice when an event is redelivered.
 /// </summary>
-public sealed class MailQueue
+public sealed class MailQueue(ServiceDatabase database)
 {
-    private readonly ServiceDatabase _database;
     private readonly WakeSignal _queued = new();
 
-    public MailQueue(ServiceDatabase database)
-    {
-        _database = database;
-        using var connection = database.Open();
-        ServiceDatabase.Execute(connection, """
+    public static readonly DatabaseSchema Schema = new("mails",
+    [
+        Migration.Sql(1, "mails", """
             CREATE TABLE IF NOT EXISTS mails (
                 order_id TEXT PRIMARY KEY, recipient TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL,
-                queued_at TEXT NOT NULL, sent_at TEXT, traceparent TEXT)
-            """);
-        ServiceDatabase.EnsureColumn(connection, "mails", "traceparent", "TEXT");
-    }
+                queued_at TEXT NOT NULL, sent_at TEXT)
+            """),
+        new Migration(2, "the trace of the event that asked for the mail", write =>
+        {
+            // Files of the first version may have the column already (it was added in place then).
+            using var has = write.Command("SELECT COUNT(*) FROM pragma_table_info('mails') WHERE name = 'traceparent'");
+            if ((long)has.ExecuteScalar()! == 0) write.Execute("ALTER TABLE mails ADD COLUMN traceparent TEXT");
+            return Task.CompletedTask;
+        }),
+    ]);
 
-    public static bool Enqueue(SqliteTransaction transaction, QueuedMail mail) =>
-        ServiceDatabase.Execute(transaction.Connection!, """
+    /// <summary>Queues the mail in the handler's transaction; the sender is woken once it commits.</summary>
+    public bool Enqueue(WriteTransaction write, QueuedMail mail)
+    {
+        var queued = write.Execute("""
             INSERT OR IGNORE INTO mails (order_id, recipient, subject, body, queued_at, traceparent) VALUES ($id, $to, $subject, $body, $now, $trace)
-            """, transaction, ("$id", mail.OrderId), ("$to", mail.Recipient), ("$subject", mail.Subject), ("$body", mail.Body),
+            """, ("$id", mail.OrderId), ("$to", mail.Recipient), ("$subject", mail.Subject), ("$body", mail.Body),
             ("$now", DateTimeOffset.UtcNow.ToString("O")), ("$trace", mail.TraceParent ?? System.Diagnostics.Activity.Current?.Id)) == 1;
-
-    public void Notify() => _queued.Notify();
+        if (queued) write.OnCommitted(_queued.Notify);
+        return queued;
+    }
 
     public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _queued.WaitAsync(timeout, cancellationToken);
 
     public List<QueuedMail> Unsent()
     {
-        using var connection = _database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT order_id, recipient, subject, body, traceparent FROM mails WHERE sent_at IS NULL ORDER BY queued_at LIMIT 50";
+        using var connection = database.Open();
+        using var command = ServiceDatabase.Command(connection, "SELECT order_id, recipient, subject, body, traceparent FROM mails WHERE sent_at IS NULL ORDER BY queued_at LIMIT 50");
         using var reader = command.ExecuteReader();
         var mails = new List<QueuedMail>();
         while (reader.Read()) mails.Add(new QueuedMail(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
@@ -49,7 +53,6 @@ public sealed class MailQueue
         return mails;
     }
 
-    public static void MarkSent(SqliteTransaction transaction, string orderId) =>
-        ServiceDatabase.Execute(transaction.Connection!, "UPDATE mails SET sent_at = $now WHERE order_id = $id", transaction,
-            ("$now", DateTimeOffset.UtcNow.ToString("O")), ("$id", orderId));
+    public static void MarkSent(WriteTransaction write, string orderId) =>
+        write.Execute("UPDATE mails SET sent_at = $now WHERE order_id = $id", ("$now", DateTimeOffset.UtcNow.ToString("O")), ("$id", orderId));
 }

@@ -5,7 +5,7 @@ using MimeKit;
 using Polly;
 using Polly.CircuitBreaker;
 using Shop.ServiceDefaults.Messaging;
-using Shop.ServiceDefaults.Messaging.Events;
+using Shop.Contracts.Notifications;
 
 namespace Shop.Notifications;
 
@@ -43,7 +43,7 @@ public sealed class MailSender(MailQueue queue, ServiceDatabase database, Outbox
                 try
                 {
                     await _smtp.ExecuteAsync(async token => await SendAsync(mail, token), stoppingToken);
-                    Record(mail);
+                    await RecordAsync(mail, stoppingToken);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -71,15 +71,14 @@ public sealed class MailSender(MailQueue queue, ServiceDatabase database, Outbox
         await client.DisconnectAsync(quit: true, cancellationToken);
     }
 
-    private void Record(QueuedMail mail)
+    private async Task RecordAsync(QueuedMail mail, CancellationToken cancellationToken)
     {
-        using (var write = database.BeginWrite())
+        await using (var write = await database.BeginWriteAsync(cancellationToken))
         {
-            MailQueue.MarkSent(write.Transaction, mail.OrderId);
-            outbox.Enqueue(write.Transaction, Topics.Notifications, mail.OrderId, new NotificationSent(mail.OrderId, mail.Recipient, mail.Subject));
-            write.Commit();
+            MailQueue.MarkSent(write, mail.OrderId);
+            outbox.Enqueue(write, new NotificationSent(mail.OrderId, mail.Recipient, mail.Subject));
+            await write.CommitAsync();
         }
-        outbox.Committed();
         logger.LogInformation("Mailed {Recipient} about order {OrderId}", mail.Recipient, mail.OrderId);
     }
 }

@@ -1,3 +1,5 @@
+using Shop.Contracts.Notifications;
+using Shop.Contracts.Orders;
 using Shop.Notifications;
 using Shop.Notifications.Handlers;
 using Shop.ServiceDefaults.Messaging;
@@ -5,10 +7,13 @@ using Shop.ServiceDefaults.Messaging;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddShopMessaging("notifications");
+builder.AddShopMessaging("notifications")
+    .Publishes(NotificationsTopic.Spec)
+    .AddEventHandler<OrderCompleted, OrderOutcomeHandler>()
+    .AddEventHandler<OrderRejected, OrderOutcomeHandler>();
+builder.Services.AddDatabaseSchema(MailQueue.Schema);
 builder.Services.AddSingleton<MailQueue>();
 builder.Services.AddHostedService<MailSender>();
-builder.AddEventHandler<WebApplicationBuilder, OrderOutcomeHandler>("notifications", Topics.Orders);
 
 var app = builder.Build();
 

@@ -1,67 +1,67 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Shop.Contracts.Orders;
+using Shop.ServiceDefaults;
 using Shop.ServiceDefaults.Messaging;
-using Shop.ServiceDefaults.Messaging.Events;
 
 namespace Shop.Orders;
 
 public sealed record OrderRecord(string OrderId, string UserId, string Email, decimal TotalPrice, string Status, string? Reason, DateTimeOffset CreatedAt);
 
 /// <summary>Orders in the Orders service's SQLite file: the saga's state, one row per order.</summary>
-public sealed class OrderStore
+public sealed class OrderStore(ServiceDatabase database)
 {
     public const string Pending = "Pending";
     public const string Completed = "Completed";
     public const string Rejected = "Rejected";
 
-    private readonly ServiceDatabase _database;
-
-    public OrderStore(ServiceDatabase database)
-    {
-        _database = database;
-        using var connection = database.Open();
-        ServiceDatabase.Execute(connection, """
+    public static readonly DatabaseSchema Schema = new("orders",
+    [
+        Migration.Sql(1, "orders", """
             CREATE TABLE IF NOT EXISTS orders (
                 order_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, email TEXT NOT NULL, total_price TEXT NOT NULL,
                 items TEXT NOT NULL, status TEXT NOT NULL, reason TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)
-            """);
-    }
+            """),
+        Migration.Sql(2, "money as integer minor units", """
+            ALTER TABLE orders ADD COLUMN total_minor INTEGER NOT NULL DEFAULT 0;
+            UPDATE orders SET total_minor = CAST(ROUND(CAST(total_price AS REAL) * 100) AS INTEGER);
+            ALTER TABLE orders DROP COLUMN total_price;
+            """),
+    ]);
 
     /// <summary>Stores a new order as Pending; false when it was stored before.</summary>
-    public static bool Insert(SqliteTransaction transaction, OrderPlaced order) =>
-        ServiceDatabase.Execute(transaction.Connection!, """
-            INSERT OR IGNORE INTO orders (order_id, user_id, email, total_price, items, status, created_at, updated_at)
+    public static bool Insert(WriteTransaction write, OrderPlaced order) =>
+        write.Execute("""
+            INSERT OR IGNORE INTO orders (order_id, user_id, email, total_minor, items, status, created_at, updated_at)
             VALUES ($id, $user, $email, $total, $items, $status, $now, $now)
-            """, transaction,
-            ("$id", order.OrderId), ("$user", order.UserId), ("$email", order.Email), ("$total", order.TotalPrice.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            """,
+            ("$id", order.OrderId), ("$user", order.UserId), ("$email", order.Email), ("$total", Money.ToMinor(order.TotalPrice)),
             ("$items", JsonSerializer.Serialize(order.Items, EventJson.Options)), ("$status", Pending), ("$now", DateTimeOffset.UtcNow.ToString("O"))) == 1;
 
     /// <summary>Moves a Pending order to its outcome; null when the order is unknown or already decided.</summary>
-    public static OrderRecord? Decide(SqliteTransaction transaction, string orderId, string status, string? reason)
+    public static OrderRecord? Decide(WriteTransaction write, string orderId, string status, string? reason)
     {
-        var changed = ServiceDatabase.Execute(transaction.Connection!,
-            "UPDATE orders SET status = $status, reason = $reason, updated_at = $now WHERE order_id = $id AND status = $pending", transaction,
+        var changed = write.Execute(
+            "UPDATE orders SET status = $status, reason = $reason, updated_at = $now WHERE order_id = $id AND status = $pending",
             ("$status", status), ("$reason", reason), ("$now", DateTimeOffset.UtcNow.ToString("O")), ("$id", orderId), ("$pending", Pending));
-        return changed == 1 ? Find(transaction.Connection!, transaction, orderId) : null;
+        return changed == 1 ? Find(write.Connection, write.Transaction, orderId) : null;
     }
 
     public OrderRecord? Find(string orderId)
     {
-        using var connection = _database.Open();
+        using var connection = database.Open();
         return Find(connection, null, orderId);
     }
 
     private static OrderRecord? Find(SqliteConnection connection, SqliteTransaction? transaction, string orderId)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT order_id, user_id, email, total_price, status, reason, created_at FROM orders WHERE order_id = $id";
-        command.Parameters.AddWithValue("$id", orderId);
+        using var command = ServiceDatabase.Command(connection,
+            "SELECT order_id, user_id, email, total_minor, status, reason, created_at FROM orders WHERE order_id = $id", transaction, ("$id", orderId));
         using var reader = command.ExecuteReader();
         return reader.Read()
-            ? new OrderRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2),
-                decimal.Parse(reader.GetString(3), System.Globalization.CultureInfo.InvariantCulture), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
-                DateTimeOffset.Parse(reader.GetString(6), System.Globalization.CultureInfo.InvariantCulture))
+            ? new OrderRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), Money.FromMinor(reader.GetInt64(3)),
+                reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5), DateTimeOffset.Parse(reader.GetString(6), CultureInfo.InvariantCulture))
             : null;
     }
 }

@@ -1,3 +1,5 @@
+using Shop.Contracts.Inventory;
+using Shop.Contracts.Orders;
 using Shop.Orders;
 using Shop.Orders.Apis;
 using Shop.Orders.Handlers;
@@ -6,13 +8,16 @@ using Shop.ServiceDefaults.Messaging;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddShopMessaging("orders");
+builder.AddShopMessaging("orders")
+    .Publishes(OrdersTopic.Spec)
+    .AddEventHandler<OrderPlaced, OrderSagaHandler>()
+    .AddEventHandler<StockReserved, OrderSagaHandler>()
+    .AddEventHandler<StockRejected, OrderSagaHandler>();
+builder.Services.AddDatabaseSchema(OrderStore.Schema);
 builder.Services.AddSingleton<OrderStore>();
-builder.AddEventHandler<WebApplicationBuilder, OrderSagaHandler>("orders", Topics.Orders, Topics.Inventory);
 
 var app = builder.Build();
 
-app.Services.GetRequiredService<OrderStore>();
 app.MapDefaultEndpoints();
 app.MapOrdersApi();
 

@@ -11,26 +11,23 @@ public sealed record OrderView(string OrderId, string Status, string? Reason, IR
 /// What the storefront shows of each order, built from the events of every service (WebShop's own
 /// read model in its SQLite file), and the latest stock level of each product.
 /// </summary>
-public sealed class OrderViews
+public sealed class OrderViews(ServiceDatabase database)
 {
     private static readonly HashSet<string> MainStatuses = ["Placed", "Pending", "Completed", "Rejected"];
-    private readonly ServiceDatabase _database;
 
-    public OrderViews(ServiceDatabase database)
-    {
-        _database = database;
-        using var connection = database.Open();
-        ServiceDatabase.Execute(connection, """
+    public static readonly DatabaseSchema Schema = new("order-views",
+    [
+        Migration.Sql(1, "order views, their history and the stock view", """
             CREATE TABLE IF NOT EXISTS order_views (order_id TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT);
             CREATE TABLE IF NOT EXISTS order_history (id INTEGER PRIMARY KEY AUTOINCREMENT, order_id TEXT NOT NULL, status TEXT NOT NULL, detail TEXT, at TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS order_history_order ON order_history (order_id, id);
             CREATE TABLE IF NOT EXISTS stock_view (product_id TEXT PRIMARY KEY, quantity INTEGER NOT NULL);
-            """);
-    }
+            """),
+    ]);
 
-    public static void Record(SqliteTransaction transaction, string orderId, string status, string? detail = null)
+    public static void Record(WriteTransaction write, string orderId, string status, string? detail = null)
     {
-        var connection = transaction.Connection!;
+        var (connection, transaction) = (write.Connection, write.Transaction);
         ServiceDatabase.Execute(connection, "INSERT INTO order_history (order_id, status, detail, at) VALUES ($id, $status, $detail, $now)", transaction,
             ("$id", orderId), ("$status", status), ("$detail", detail), ("$now", DateTimeOffset.UtcNow.ToString("O")));
         if (!MainStatuses.Contains(status)) return;
@@ -42,14 +39,14 @@ public sealed class OrderViews
             """, transaction, ("$id", orderId), ("$status", status), ("$reason", status == "Rejected" ? detail : null));
     }
 
-    public static void SetStock(SqliteTransaction transaction, string productId, int quantity) =>
-        ServiceDatabase.Execute(transaction.Connection!, """
+    public static void SetStock(WriteTransaction write, string productId, int quantity) =>
+        write.Execute("""
             INSERT INTO stock_view (product_id, quantity) VALUES ($id, $q) ON CONFLICT (product_id) DO UPDATE SET quantity = excluded.quantity
-            """, transaction, ("$id", productId), ("$q", quantity));
+            """, ("$id", productId), ("$q", quantity));
 
     public OrderView? Find(string orderId)
     {
-        using var connection = _database.Open();
+        using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT status, reason FROM order_views WHERE order_id = $id";
         command.Parameters.AddWithValue("$id", orderId);
@@ -70,7 +67,7 @@ public sealed class OrderViews
 
     public IReadOnlyDictionary<string, int> Stock()
     {
-        using var connection = _database.Open();
+        using var connection = database.Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT product_id, quantity FROM stock_view";
         using var reader = command.ExecuteReader();

@@ -1,3 +1,7 @@
+using Shop.Contracts.Inventory;
+using Shop.Contracts.Notifications;
+using Shop.Contracts.Orders;
+using Shop.Contracts.StockLevels;
 using Shop.ServiceDefaults.Messaging;
 using Shop.WebShop;
 using Shop.WebShop.Apis;
@@ -6,19 +10,30 @@ using Shop.WebShop.Handlers;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddShopMessaging("webshop");
+builder.AddShopMessaging("webshop")
+    .Publishes(OrdersTopic.Spec)
+    // The status page: every service's report on an order.
+    .AddEventHandler<ItemsOrdered, OrderStatusHandler>()
+    .AddEventHandler<StockReserved, OrderStatusHandler>()
+    .AddEventHandler<StockRejected, OrderStatusHandler>()
+    .AddEventHandler<OrderCompleted, OrderStatusHandler>()
+    .AddEventHandler<OrderRejected, OrderStatusHandler>()
+    .AddEventHandler<NotificationSent, OrderStatusHandler>()
+    // The catalogue's availability, from the compacted stock-levels topic.
+    .AddEventHandler<StockLevelChanged, StockLevelHandler>(group: "webshop-stock")
+    // Sales figures: a second reader of the orders topic, with its own offsets.
+    .AddEventHandler<OrderPlaced, SalesAnalyticsHandler>(SalesAnalytics.ConsumerGroup)
+    .AddEventHandler<OrderCompleted, SalesAnalyticsHandler>(SalesAnalytics.ConsumerGroup)
+    .AddEventHandler<OrderRejected, SalesAnalyticsHandler>(SalesAnalytics.ConsumerGroup);
+builder.Services.AddDatabaseSchema(OrderViews.Schema);
+builder.Services.AddDatabaseSchema(SalesAnalytics.Schema);
 builder.Services.AddSingleton<OrderViews>();
 builder.Services.AddSingleton<OrderStatusFeed>();
 builder.Services.AddSingleton<SalesAnalytics>();
 builder.Services.AddProblemDetails();
-builder.AddEventHandler<WebApplicationBuilder, OrderStatusHandler>("webshop", Topics.Orders, Topics.Inventory, Topics.Notifications);
-builder.AddEventHandler<WebApplicationBuilder, StockLevelHandler>("webshop-stock", Topics.StockLevels);
-builder.AddEventHandler<WebApplicationBuilder, SalesAnalyticsHandler>(SalesAnalytics.ConsumerGroup, Topics.Orders);
 
 var app = builder.Build();
 
-app.Services.GetRequiredService<OrderViews>();
-app.Services.GetRequiredService<SalesAnalytics>();
 app.MapDefaultEndpoints();
 app.UseDefaultFiles();
 app.UseStaticFiles();

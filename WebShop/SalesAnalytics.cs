@@ -1,8 +1,7 @@
-using System.Globalization;
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
+using Shop.Contracts.Orders;
+using Shop.ServiceDefaults;
 using Shop.ServiceDefaults.Messaging;
-using Shop.ServiceDefaults.Messaging.Events;
 
 namespace Shop.WebShop;
 
@@ -14,97 +13,75 @@ public sealed record SalesSummary(int OrdersPlaced, int OrdersCompleted, int Ord
 /// Sales figures (orders, revenue, top products) built from the orders topic by WebShop's own
 /// consumer group <c>webshop-analytics</c>: a second reader of the same log, with its own offsets,
 /// that could be dropped and rebuilt from the log at any time. Revenue counts completed orders only.
+/// Money is kept in integer minor units, so figures are summed by SQL, never read, changed and written back.
 /// </summary>
-public sealed class SalesAnalytics
+public sealed class SalesAnalytics(ServiceDatabase database)
 {
     public const string ConsumerGroup = "webshop-analytics";
 
-    /// <summary>Money is stored as invariant decimal text: SQLite's REAL would round it.</summary>
-    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
-
-    private readonly ServiceDatabase _database;
-
-    public SalesAnalytics(ServiceDatabase database)
-    {
-        _database = database;
-        using var connection = database.Open();
-        ServiceDatabase.Execute(connection, """
+    public static readonly DatabaseSchema Schema = new("sales",
+    [
+        Migration.Sql(1, "sales", """
             CREATE TABLE IF NOT EXISTS sales_orders (order_id TEXT PRIMARY KEY, status TEXT NOT NULL, total_price TEXT NOT NULL, items TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS product_sales (product_id TEXT PRIMARY KEY, units INTEGER NOT NULL, revenue TEXT NOT NULL);
-            """);
-    }
+            """),
+        Migration.Sql(2, "money as integer minor units", """
+            ALTER TABLE sales_orders ADD COLUMN total_minor INTEGER NOT NULL DEFAULT 0;
+            UPDATE sales_orders SET total_minor = CAST(ROUND(CAST(total_price AS REAL) * 100) AS INTEGER);
+            ALTER TABLE sales_orders DROP COLUMN total_price;
+            ALTER TABLE product_sales ADD COLUMN revenue_minor INTEGER NOT NULL DEFAULT 0;
+            UPDATE product_sales SET revenue_minor = CAST(ROUND(CAST(revenue AS REAL) * 100) AS INTEGER);
+            ALTER TABLE product_sales DROP COLUMN revenue;
+            """),
+    ]);
 
-    public static void Placed(SqliteTransaction transaction, OrderPlaced order) =>
-        ServiceDatabase.Execute(transaction.Connection!, """
-            INSERT OR IGNORE INTO sales_orders (order_id, status, total_price, items) VALUES ($id, 'Placed', $total, $items)
-            """, transaction, ("$id", order.OrderId), ("$total", order.TotalPrice.ToString(Invariant)),
-            ("$items", JsonSerializer.Serialize(order.Items, EventJson.Options)));
+    public static void Placed(WriteTransaction write, OrderPlaced order) =>
+        write.Execute("INSERT OR IGNORE INTO sales_orders (order_id, status, total_minor, items) VALUES ($id, 'Placed', $total, $items)",
+            ("$id", order.OrderId), ("$total", Money.ToMinor(order.TotalPrice)), ("$items", JsonSerializer.Serialize(order.Items, EventJson.Options)));
 
-    public static void Rejected(SqliteTransaction transaction, string orderId) =>
-        ServiceDatabase.Execute(transaction.Connection!, "UPDATE sales_orders SET status = 'Rejected' WHERE order_id = $id AND status = 'Placed'",
-            transaction, ("$id", orderId));
+    public static void Rejected(WriteTransaction write, string orderId) =>
+        write.Execute("UPDATE sales_orders SET status = 'Rejected' WHERE order_id = $id AND status = 'Placed'", ("$id", orderId));
 
     /// <summary>Counts the order's lines as sold, once: only the first completion of a placed order moves the figures.</summary>
-    public static void Completed(SqliteTransaction transaction, string orderId)
+    public static void Completed(WriteTransaction write, string orderId)
     {
-        var connection = transaction.Connection!;
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "UPDATE sales_orders SET status = 'Completed' WHERE order_id = $id AND status = 'Placed' RETURNING items";
-        command.Parameters.AddWithValue("$id", orderId);
-        if (command.ExecuteScalar() is not string json) return;
+        using var complete = write.Command("UPDATE sales_orders SET status = 'Completed' WHERE order_id = $id AND status = 'Placed' RETURNING items", ("$id", orderId));
+        if (complete.ExecuteScalar() is not string json) return;
         foreach (var item in JsonSerializer.Deserialize<List<OrderItem>>(json, EventJson.Options)!)
         {
-            var (units, revenue) = Read(connection, transaction, item.ProductId);
-            ServiceDatabase.Execute(connection, """
-                INSERT INTO product_sales (product_id, units, revenue) VALUES ($id, $units, $revenue)
-                ON CONFLICT (product_id) DO UPDATE SET units = excluded.units, revenue = excluded.revenue
-                """, transaction, ("$id", item.ProductId), ("$units", units + item.Quantity),
-                ("$revenue", (revenue + item.Quantity * item.Price).ToString(Invariant)));
+            write.Execute("""
+                INSERT INTO product_sales (product_id, units, revenue_minor) VALUES ($id, $units, $revenue)
+                ON CONFLICT (product_id) DO UPDATE SET units = units + excluded.units, revenue_minor = revenue_minor + excluded.revenue_minor
+                """, ("$id", item.ProductId), ("$units", item.Quantity), ("$revenue", Money.ToMinor(item.Quantity * item.Price)));
         }
-    }
-
-    private static (int Units, decimal Revenue) Read(SqliteConnection connection, SqliteTransaction transaction, string productId)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT units, revenue FROM product_sales WHERE product_id = $id";
-        command.Parameters.AddWithValue("$id", productId);
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? (reader.GetInt32(0), decimal.Parse(reader.GetString(1), Invariant)) : (0, 0m);
     }
 
     public SalesSummary Summary(int top = 5)
     {
-        using var connection = _database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT status, total_price FROM sales_orders";
-        int placed = 0, completed = 0, rejected = 0;
-        decimal revenue = 0;
-        using (var reader = command.ExecuteReader())
+        using var connection = database.Open();
+        using var totals = ServiceDatabase.Command(connection, """
+            SELECT COUNT(*), COUNT(*) FILTER (WHERE status = 'Completed'), COUNT(*) FILTER (WHERE status = 'Rejected'),
+                   COALESCE(SUM(total_minor) FILTER (WHERE status = 'Completed'), 0)
+            FROM sales_orders
+            """);
+        int placed, completed, rejected;
+        long revenue;
+        using (var reader = totals.ExecuteReader())
         {
-            while (reader.Read())
-            {
-                placed++;
-                switch (reader.GetString(0))
-                {
-                    case "Completed": completed++; revenue += decimal.Parse(reader.GetString(1), Invariant); break;
-                    case "Rejected": rejected++; break;
-                }
-            }
+            reader.Read();
+            (placed, completed, rejected, revenue) = (reader.GetInt32(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetInt64(3));
         }
-        command.CommandText = "SELECT product_id, units, revenue FROM product_sales ORDER BY units DESC, product_id LIMIT $top";
-        command.Parameters.AddWithValue("$top", top);
+        using var best = ServiceDatabase.Command(connection,
+            "SELECT product_id, units, revenue_minor FROM product_sales ORDER BY units DESC, product_id LIMIT $top", null, ("$top", top));
         var products = new List<ProductSales>();
-        using (var reader = command.ExecuteReader())
+        using (var reader = best.ExecuteReader())
         {
             while (reader.Read())
             {
                 var id = reader.GetString(0);
-                products.Add(new ProductSales(id, Catalogue.Find(id)?.Name ?? id, reader.GetInt32(1),
-                    decimal.Parse(reader.GetString(2), Invariant)));
+                products.Add(new ProductSales(id, Catalogue.Find(id)?.Name ?? id, reader.GetInt32(1), Money.FromMinor(reader.GetInt64(2))));
             }
         }
-        return new SalesSummary(placed, completed, rejected, revenue, products);
+        return new SalesSummary(placed, completed, rejected, Money.FromMinor(revenue), products);
     }
 }

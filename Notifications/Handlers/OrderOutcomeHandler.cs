@@ -1,28 +1,25 @@
 using System.Globalization;
-using Microsoft.Data.Sqlite;
+using Shop.Contracts.Orders;
 using Shop.ServiceDefaults.Messaging;
-using Shop.ServiceDefaults.Messaging.Events;
 
 namespace Shop.Notifications.Handlers;
 
 /// <summary>OrderCompleted / OrderRejected → one e-mail queued for the customer.</summary>
-public sealed class OrderOutcomeHandler(MailQueue mails) : IEventHandler
+public sealed class OrderOutcomeHandler(MailQueue mails) : IEventHandler<OrderCompleted>, IEventHandler<OrderRejected>
 {
-    public Task HandleAsync(IncomingEvent incoming, SqliteTransaction transaction, CancellationToken cancellationToken)
+    public Task HandleAsync(OrderCompleted completed, EventContext context, CancellationToken cancellationToken)
     {
-        QueuedMail? mail = incoming.EventType switch
-        {
-            nameof(OrderCompleted) when incoming.As<OrderCompleted>() is var c => new QueuedMail(c.OrderId, c.Email,
-                $"Your order {c.OrderId} is confirmed",
-                string.Create(CultureInfo.InvariantCulture, $"Thank you! Order {c.OrderId} is confirmed. Total: {c.TotalPrice:0.00}.")),
-            nameof(OrderRejected) when incoming.As<OrderRejected>() is var r => new QueuedMail(r.OrderId, r.Email,
-                $"Your order {r.OrderId} could not be accepted",
-                $"Sorry, order {r.OrderId} could not be accepted: {r.Reason}"),
-            _ => null,
-        };
-        if (mail is not null) MailQueue.Enqueue(transaction, mail);
+        mails.Enqueue(context.Transaction, new QueuedMail(completed.OrderId, completed.Email,
+            $"Your order {completed.OrderId} is confirmed",
+            string.Create(CultureInfo.InvariantCulture, $"Thank you! Order {completed.OrderId} is confirmed. Total: {completed.TotalPrice:0.00}.")));
         return Task.CompletedTask;
     }
 
-    public void Committed() => mails.Notify();
+    public Task HandleAsync(OrderRejected rejected, EventContext context, CancellationToken cancellationToken)
+    {
+        mails.Enqueue(context.Transaction, new QueuedMail(rejected.OrderId, rejected.Email,
+            $"Your order {rejected.OrderId} could not be accepted",
+            $"Sorry, order {rejected.OrderId} could not be accepted: {rejected.Reason}"));
+        return Task.CompletedTask;
+    }
 }

@@ -1,7 +1,7 @@
-using Microsoft.Data.Sqlite;
+using Shop.Contracts.Inventory;
+using Shop.Contracts.Orders;
 using Shop.ServiceDefaults;
 using Shop.ServiceDefaults.Messaging;
-using Shop.ServiceDefaults.Messaging.Events;
 
 namespace Shop.Orders.Handlers;
 
@@ -9,43 +9,43 @@ namespace Shop.Orders.Handlers;
 /// The order saga: OrderPlaced → store Pending, ask Inventory (ItemsOrdered); StockReserved →
 /// Completed; StockRejected → Rejected with the reason. Every transition goes out through the outbox.
 /// </summary>
-public sealed class OrderSagaHandler(Outbox outbox, ILogger<OrderSagaHandler> logger) : IEventHandler
+public sealed class OrderSagaHandler(Outbox outbox, ILogger<OrderSagaHandler> logger)
+    : IEventHandler<OrderPlaced>, IEventHandler<StockReserved>, IEventHandler<StockRejected>
 {
-    public Task HandleAsync(IncomingEvent incoming, SqliteTransaction transaction, CancellationToken cancellationToken)
+    public Task HandleAsync(OrderPlaced placed, EventContext context, CancellationToken cancellationToken)
     {
-        switch (incoming.EventType)
+        if (OrderStore.Insert(context.Transaction, placed))
         {
-            case nameof(OrderPlaced):
-                var placed = incoming.As<OrderPlaced>();
-                if (OrderStore.Insert(transaction, placed))
-                {
-                    outbox.Enqueue(transaction, Topics.Orders, placed.OrderId, new ItemsOrdered(placed.OrderId, placed.Items));
-                    logger.LogInformation("Order {OrderId} is pending", placed.OrderId);
-                }
-                break;
-            case nameof(StockReserved):
-                var reserved = incoming.As<StockReserved>();
-                if (OrderStore.Decide(transaction, reserved.OrderId, OrderStore.Completed, null) is { } completed)
-                {
-                    outbox.Enqueue(transaction, Topics.Orders, completed.OrderId,
-                        new OrderCompleted(completed.OrderId, completed.UserId, completed.Email, completed.TotalPrice));
-                    logger.LogInformation("Order {OrderId} completed", completed.OrderId);
-                    ShopMetrics.OrdersCompleted.Add(1);
-                    ShopMetrics.SagaDuration.Record((DateTimeOffset.UtcNow - completed.CreatedAt).TotalSeconds, new KeyValuePair<string, object?>("shop.order.status", "Completed"));
-                }
-                break;
-            case nameof(StockRejected):
-                var refused = incoming.As<StockRejected>();
-                if (OrderStore.Decide(transaction, refused.OrderId, OrderStore.Rejected, refused.Reason) is { } rejected)
-                {
-                    outbox.Enqueue(transaction, Topics.Orders, rejected.OrderId,
-                        new OrderRejected(rejected.OrderId, rejected.UserId, rejected.Email, refused.Reason));
-                    logger.LogInformation("Order {OrderId} rejected: {Reason}", rejected.OrderId, refused.Reason);
-                    ShopMetrics.OrdersRejected.Add(1);
-                    ShopMetrics.SagaDuration.Record((DateTimeOffset.UtcNow - rejected.CreatedAt).TotalSeconds, new KeyValuePair<string, object?>("shop.order.status", "Rejected"));
-                }
-                break;
+            outbox.Enqueue(context.Transaction, new ItemsOrdered(placed.OrderId, placed.Items));
+            logger.LogInformation("Order {OrderId} is pending", placed.OrderId);
         }
         return Task.CompletedTask;
     }
+
+    public Task HandleAsync(StockReserved reserved, EventContext context, CancellationToken cancellationToken)
+    {
+        if (OrderStore.Decide(context.Transaction, reserved.OrderId, OrderStore.Completed, null) is { } completed)
+        {
+            outbox.Enqueue(context.Transaction, new OrderCompleted(completed.OrderId, completed.UserId, completed.Email, completed.TotalPrice));
+            logger.LogInformation("Order {OrderId} completed", completed.OrderId);
+            ShopMetrics.OrdersCompleted.Add(1);
+            RecordSagaDuration(completed);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task HandleAsync(StockRejected refused, EventContext context, CancellationToken cancellationToken)
+    {
+        if (OrderStore.Decide(context.Transaction, refused.OrderId, OrderStore.Rejected, refused.Reason) is { } rejected)
+        {
+            outbox.Enqueue(context.Transaction, new OrderRejected(rejected.OrderId, rejected.UserId, rejected.Email, refused.Reason));
+            logger.LogInformation("Order {OrderId} rejected: {Reason}", rejected.OrderId, refused.Reason);
+            ShopMetrics.OrdersRejected.Add(1);
+            RecordSagaDuration(rejected);
+        }
+        return Task.CompletedTask;
+    }
+
+    private static void RecordSagaDuration(OrderRecord order) =>
+        ShopMetrics.SagaDuration.Record((DateTimeOffset.UtcNow - order.CreatedAt).TotalSeconds, new KeyValuePair<string, object?>("shop.order.status", order.Status));
 }

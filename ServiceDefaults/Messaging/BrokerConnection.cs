@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,26 +8,36 @@ using Microsoft.Extensions.Logging;
 namespace Shop.ServiceDefaults.Messaging;
 
 /// <summary>
-/// The broker's bootstrap address, taken from the connection string <c>broker</c>
-/// (<c>ConnectionStrings__broker</c>, set by the AppHost through <c>WithReference</c>), and the
-/// service's own credentials when the broker wants SASL (section <c>Messaging</c>:
-/// <c>SecurityProtocol</c>, <c>SaslMechanism</c>, <c>SaslUsername</c>, <c>SaslPassword</c>).
+/// How the service reaches Kafka, Aspire-style: the bootstrap servers from the connection string
+/// <c>broker</c> (<c>ConnectionStrings__broker</c>, set by the AppHost through <c>WithReference</c>),
+/// and every client setting from configuration, bound onto Confluent's config classes by property
+/// name: section <c>Messaging</c> for all clients (<c>SecurityProtocol</c>, <c>SaslMechanism</c>,
+/// <c>SaslUsername</c>, <c>SaslPassword</c>, <c>SslCaLocation</c>…), then <c>Messaging:Producer</c>,
+/// <c>Messaging:Consumer</c> or <c>Messaging:Admin</c> for one kind (<c>LingerMs</c>,
+/// <c>FetchWaitMaxMs</c>…). Configuration wins over the shop's defaults.
 /// </summary>
-public sealed record BrokerConnection(string BootstrapServers, BrokerCredentials? Credentials = null)
+public sealed class BrokerConnection(string bootstrapServers, IConfiguration configuration)
 {
     public const string ConnectionName = "broker";
-    public const string SecuritySection = "Messaging";
+    public const string Section = "Messaging";
 
-    /// <summary>Sets the address and, if any, the credentials on a producer, consumer or admin client config.</summary>
-    public T Configure<T>(T config) where T : ClientConfig
+    public string BootstrapServers => bootstrapServers;
+
+    public ProducerConfig Producer(ProducerConfig defaults) => Configure(defaults, "Producer");
+
+    public ConsumerConfig Consumer(ConsumerConfig defaults) => Configure(defaults, "Consumer");
+
+    public AdminClientConfig Admin(AdminClientConfig defaults) => Configure(defaults, "Admin");
+
+    private T Configure<T>(T config, string kind) where T : ClientConfig
     {
-        config.BootstrapServers = BootstrapServers;
-        if (Credentials is { } credentials)
+        config.BootstrapServers = bootstrapServers;
+        var section = configuration.GetSection(Section);
+        section.Bind(config);
+        section.GetSection(kind).Bind(config);
+        if (config.SaslUsername is { Length: > 0 } user && string.IsNullOrEmpty(config.SaslPassword))
         {
-            config.SecurityProtocol = credentials.SecurityProtocol;
-            config.SaslMechanism = credentials.SaslMechanism;
-            config.SaslUsername = credentials.SaslUsername;
-            config.SaslPassword = credentials.SaslPassword;
+            throw new InvalidOperationException($"{Section}:SaslPassword is not set for user {user}.");
         }
         return config;
     }
@@ -42,108 +51,59 @@ public sealed record BrokerConnection(string BootstrapServers, BrokerCredentials
                 $"Connection string '{ConnectionName}' is not set. Run the service through the AppHost, " +
                 $"or set ConnectionStrings__{ConnectionName}=host:port.");
         }
-        var security = configuration.GetSection(SecuritySection);
-        var username = security["SaslUsername"];
-        BrokerCredentials? credentials = null;
-        if (!string.IsNullOrWhiteSpace(username))
-        {
-            credentials = new BrokerCredentials(
-                Enum.Parse<SecurityProtocol>(security["SecurityProtocol"] ?? "SaslPlaintext", ignoreCase: true),
-                Enum.Parse<SaslMechanism>(security["SaslMechanism"] ?? "ScramSha512", ignoreCase: true),
-                username,
-                security["SaslPassword"] ?? throw new InvalidOperationException($"{SecuritySection}:SaslPassword is not set for user {username}."));
-        }
-        return new BrokerConnection(value.Trim(), credentials);
+        return new BrokerConnection(value.Trim(), configuration);
     }
 
-    /// <summary>The first bootstrap server as host and port.</summary>
-    public (string Host, int Port) FirstServer
+    /// <summary>Who the service is on the broker, for logs: never the password.</summary>
+    public override string ToString()
     {
-        get
-        {
-            var first = BootstrapServers.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[0];
-            // Kafka bootstrap lists may carry a scheme ("tcp://host:port"); clients ignore it.
-            var schemeEnd = first.IndexOf("://", StringComparison.Ordinal);
-            if (schemeEnd >= 0) first = first[(schemeEnd + 3)..];
-            var colon = first.LastIndexOf(':');
-            if (colon <= 0 || !int.TryParse(first[(colon + 1)..], out var port))
-            {
-                throw new FormatException($"Broker address '{first}' is not host:port.");
-            }
-            return (first[..colon], port);
-        }
+        var config = Admin(new AdminClientConfig());
+        return config.SaslUsername is { Length: > 0 } user ? $"{bootstrapServers} ({config.SecurityProtocol} {config.SaslMechanism} as {user})" : bootstrapServers;
     }
-
-    /// <summary>Opens and closes a TCP connection to the broker's Kafka port.</summary>
-    public async Task ProbeAsync(CancellationToken cancellationToken)
-    {
-        var (host, port) = FirstServer;
-        using var client = new TcpClient();
-        await client.ConnectAsync(host, port, cancellationToken);
-    }
-}
-
-/// <summary>How a service authenticates to the broker (its own principal, User:<see cref="SaslUsername"/>).</summary>
-public sealed record BrokerCredentials(SecurityProtocol SecurityProtocol, SaslMechanism SaslMechanism, string SaslUsername, string SaslPassword)
-{
-    /// <summary>Never the password in logs and exceptions.</summary>
-    public override string ToString() => $"{SecurityProtocol} {SaslMechanism} as {SaslUsername}";
 }
 
 public static class BrokerConnectionExtensions
 {
-    /// <summary>
-    /// Registers the broker connection, a readiness check that the broker's port answers, and a
-    /// start-up log line saying the service reached it.
-    /// </summary>
+    /// <summary>Registers the broker connection and a readiness check that asks the broker for the service's topics.</summary>
     public static TBuilder AddBrokerConnection<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        var connection = BrokerConnection.FromConfiguration(builder.Configuration);
-        builder.Services.AddSingleton(connection);
+        builder.Services.AddSingleton(BrokerConnection.FromConfiguration(builder.Configuration));
         builder.Services.AddHealthChecks().AddCheck<BrokerHealthCheck>("broker");
-        builder.Services.AddHostedService<BrokerReachabilityLogger>();
         return builder;
     }
 }
 
-internal sealed class BrokerHealthCheck(BrokerConnection broker) : IHealthCheck
+/// <summary>
+/// A real round trip: a Metadata request for the topics this service reads and writes (the
+/// connection, SASL and ACLs all take part). Unhealthy when the broker does not answer or a topic is
+/// missing, with the names.
+/// </summary>
+internal sealed class BrokerHealthCheck(BrokerConnection broker, ShopTopics topics, ILogger<BrokerHealthCheck> logger) : IHealthCheck, IDisposable
 {
+    private readonly Lazy<IAdminClient> _admin = new(() => new AdminClientBuilder(broker.Admin(new AdminClientConfig())).Build());
+
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        var wanted = topics.Names;
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(2));
-            await broker.ProbeAsync(timeout.Token);
-            return HealthCheckResult.Healthy($"Broker {broker.BootstrapServers} reachable.");
+            // GetMetadata blocks; a health check may take a pool thread for it, never the caller's.
+            var metadata = await Task.Run(() => _admin.Value.GetMetadata(TimeSpan.FromSeconds(3)), cancellationToken);
+            var present = metadata.Topics.Where(t => t.Error.Code == ErrorCode.NoError).Select(t => t.Topic).ToHashSet();
+            var missing = wanted.Where(t => !present.Contains(t)).ToList();
+            return missing.Count == 0
+                ? HealthCheckResult.Healthy($"Broker {broker.BootstrapServers} answered; all {wanted.Count} topics are there.")
+                : HealthCheckResult.Unhealthy($"Broker {broker.BootstrapServers} answered, but topics are missing: {string.Join(", ", missing)}.");
         }
-        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
+        catch (KafkaException ex)
         {
-            return HealthCheckResult.Unhealthy($"Broker {broker.BootstrapServers} not reachable: {ex.Message}");
+            logger.LogDebug("Broker health check failed: {Error}", ex.Message);
+            return HealthCheckResult.Unhealthy($"Broker {broker} did not answer: {ex.Error.Reason}");
         }
     }
-}
 
-/// <summary>Logs once that the broker's port was reached, retrying until it is.</summary>
-internal sealed class BrokerReachabilityLogger(BrokerConnection broker, ILogger<BrokerReachabilityLogger> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    public void Dispose()
     {
-        var delay = TimeSpan.FromMilliseconds(200);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await broker.ProbeAsync(stoppingToken);
-                logger.LogInformation("Reached the broker at {BootstrapServers}", broker.BootstrapServers);
-                return;
-            }
-            catch (SocketException ex)
-            {
-                logger.LogWarning("Broker at {BootstrapServers} not reachable yet: {Error}", broker.BootstrapServers, ex.Message);
-                await Task.Delay(delay, stoppingToken);
-                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
-            }
-        }
+        if (_admin.IsValueCreated) _admin.Value.Dispose();
     }
 }

@@ -8,88 +8,119 @@ using Microsoft.Extensions.Logging;
 namespace Shop.ServiceDefaults.Messaging;
 
 /// <summary>
-/// Publishes outbox rows in order with an idempotent producer (acks=all), marking each sent after
-/// the broker acknowledged it. A crash between the two sends it again: consumers drop the duplicate
-/// through their inbox (same message-id).
+/// Publishes outbox rows in outbox order with an idempotent producer (acks=all) and marks them sent
+/// once acknowledged. Rows come from the outbox's in-memory hand-off; the table is read at start,
+/// after a failure, and when the hand-off overflowed. A crash between publishing and marking sends a
+/// row again: consumers drop the duplicate through their inbox (same message-id).
 /// </summary>
-public sealed class OutboxRelay(ServiceDatabase database, WakeSignal signal, IProducer<string, byte[]> producer, ILogger<OutboxRelay> logger)
+/// <remarks>
+/// Order per partition: a round hands rows to the producer in outbox order, and stops handing them
+/// at the first one the producer refuses at once (a full queue, say); only the acknowledged prefix of
+/// each partition is marked sent (<see cref="AcknowledgedPrefix"/>), so a failed row goes out again
+/// before its successors. The producer never expires a message (<c>message.timeout.ms=0</c>, see
+/// <see cref="MessagingExtensions"/>), so it cannot leave a gap that a later row would jump.
+/// </remarks>
+public sealed class OutboxRelay(ServiceDatabase database, OutboxHandoff handoff, IProducer<string, byte[]> producer, TimeProvider time, ILogger<OutboxRelay> logger)
     : BackgroundService
 {
-    private sealed record Row(long Id, string Topic, string Key, string EventType, string MessageId, byte[] Payload, string? TraceParent, string? TraceState);
+    private const int MaxRound = 500;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var readTable = true;
+        long lastId = 0; // the newest row taken into a round, from the table or the hand-off
+        var backOff = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var rows = Pending();
-                if (rows.Count > 0) await PublishAsync(rows, stoppingToken);
-                else await signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                List<OutboxMessage> round;
+                if (readTable | handoff.TakeOverflow())
+                {
+                    round = Unsent();
+                    readTable = round.Count == MaxRound;
+                }
+                else
+                {
+                    // Rows committed before the table was last read are in the hand-off too.
+                    round = (await handoff.TakeAsync(MaxRound, stoppingToken)).Where(r => r.Id > lastId).ToList();
+                }
+                if (round.Count == 0) continue;
+                lastId = Math.Max(lastId, round[^1].Id);
+                var (sent, failure) = await PublishRoundAsync(round, stoppingToken);
+                if (sent.Count > 0) await MarkSentAsync(sent, stoppingToken);
+                if (failure is not null)
+                {
+                    readTable = true;
+                    backOff = TimeSpan.FromMilliseconds(Math.Clamp(backOff.TotalMilliseconds * 2, 100, 5000));
+                    logger.LogWarning("Outbox relay: {Failed} of {Count} rows not published ({Error}); trying again in {Delay} ms",
+                        round.Count - sent.Count, round.Count, failure.Message, backOff.TotalMilliseconds);
+                    await Task.Delay(backOff, time, stoppingToken);
+                }
+                else backOff = TimeSpan.Zero;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception ex) when (ex is KafkaException or SqliteException)
+            catch (SqliteException ex)
             {
+                readTable = true;
                 logger.LogWarning("Outbox relay will retry: {Error}", ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
             }
         }
     }
 
-    private List<Row> Pending()
+    private List<OutboxMessage> Unsent()
     {
         using var connection = database.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, topic, key, event_type, message_id, payload, traceparent, tracestate FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 500";
+        using var command = ServiceDatabase.Command(connection,
+            "SELECT id, topic, key, event_type, message_id, payload, traceparent, tracestate FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $limit",
+            null, ("$limit", MaxRound));
         using var reader = command.ExecuteReader();
-        var rows = new List<Row>();
+        var rows = new List<OutboxMessage>();
         while (reader.Read())
         {
-            rows.Add(new Row(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+            rows.Add(new OutboxMessage(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
                 (byte[])reader[5], reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
         }
         return rows;
     }
 
     /// <summary>
-    /// Hands every pending row to the producer at once, in outbox order (the idempotent producer keeps
-    /// that order per partition), so that they share batches and the broker's fsyncs; then marks the
-    /// acknowledged ones sent in one transaction. Rows that failed stay pending for the next round.
+    /// Hands the round's rows to the producer in outbox order, so that they share batches and the
+    /// broker's fsyncs, stopping at the first row refused before it left; then sorts out which rows
+    /// may be marked sent.
     /// </summary>
-    private async Task PublishAsync(List<Row> rows, CancellationToken cancellationToken)
+    internal async Task<(List<long> Sent, Exception? Failure)> PublishRoundAsync(IReadOnlyList<OutboxMessage> rows, CancellationToken cancellationToken)
     {
-        var sends = rows.Select(row => (row.Id, Sent: PublishOneAsync(row, cancellationToken))).ToList();
-        var sent = new List<long>(rows.Count);
+        var deliveries = new List<(OutboxMessage Row, Task<DeliveryResult<string, byte[]>> Delivery)>(rows.Count);
+        foreach (var row in rows)
+        {
+            var delivery = PublishOneAsync(row, cancellationToken);
+            deliveries.Add((row, delivery));
+            if (delivery.IsFaulted) break; // the rest of the round waits behind it for the next one
+        }
+        var prefix = new AcknowledgedPrefix();
         Exception? failure = null;
-        foreach (var (id, task) in sends)
+        foreach (var (row, delivery) in deliveries)
         {
             try
             {
-                await task;
-                sent.Add(id);
+                var result = await delivery;
+                prefix.Acknowledged(row, result.Partition.Value);
             }
-            catch (Exception ex) when (ex is KafkaException)
+            catch (KafkaException ex)
             {
                 failure ??= ex;
+                prefix.Failed(row, (ex as ProduceException<string, byte[]>)?.DeliveryResult?.Partition.Value ?? Partition.Any.Value);
             }
         }
-        if (sent.Count > 0)
-        {
-            using var write = await database.BeginWriteAsync(cancellationToken);
-            var now = DateTimeOffset.UtcNow.ToString("O");
-            foreach (var id in sent)
-            {
-                ServiceDatabase.Execute(write.Connection, "UPDATE outbox SET sent_at = $now WHERE id = $id", write.Transaction, ("$now", now), ("$id", id));
-            }
-            write.Commit();
-        }
-        if (failure is not null) throw failure;
+        return (prefix.Sent, failure);
     }
 
-    private async Task PublishOneAsync(Row row, CancellationToken cancellationToken)
+    private async Task<DeliveryResult<string, byte[]>> PublishOneAsync(OutboxMessage row, CancellationToken cancellationToken)
     {
         // The send belongs to the trace of the request or message that wrote the row.
         using var activity = MessagingTelemetry.StartSend(row.Topic, row.Key, row.MessageId, row.TraceParent, row.TraceState);
@@ -104,11 +135,48 @@ public sealed class OutboxRelay(ServiceDatabase database, WakeSignal signal, IPr
             var result = await producer.ProduceAsync(row.Topic, new Message<string, byte[]> { Key = row.Key, Value = row.Payload, Headers = headers }, cancellationToken);
             activity?.SetTag("messaging.kafka.offset", result.Offset.Value);
             activity?.SetTag("messaging.destination.partition.id", result.Partition.Value.ToString());
+            return result;
         }
         catch (KafkaException ex)
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             throw;
         }
+    }
+
+    private async Task MarkSentAsync(List<long> sent, CancellationToken cancellationToken)
+    {
+        await using var write = await database.BeginWriteAsync(cancellationToken);
+        var now = time.GetUtcNow().ToString("O");
+        foreach (var chunk in sent.Chunk(500))
+        {
+            write.Execute($"UPDATE outbox SET sent_at = $now WHERE id IN ({string.Join(",", chunk)})", ("$now", now));
+        }
+        await write.CommitAsync();
+    }
+}
+
+/// <summary>
+/// Which rows of a round may be marked sent: per partition, only those before its first failure.
+/// A row acknowledged after a failed one of its partition is published again behind it (its
+/// duplicate is dropped by the inboxes). A failure whose partition is unknown holds the whole topic.
+/// </summary>
+public sealed class AcknowledgedPrefix
+{
+    private readonly HashSet<(string Topic, int Partition)> _failedPartitions = [];
+    private readonly HashSet<string> _failedTopics = [];
+
+    public List<long> Sent { get; } = [];
+
+    /// <summary>Rows must be reported in outbox order.</summary>
+    public void Acknowledged(OutboxMessage row, int partition)
+    {
+        if (!_failedTopics.Contains(row.Topic) && !_failedPartitions.Contains((row.Topic, partition))) Sent.Add(row.Id);
+    }
+
+    public void Failed(OutboxMessage row, int partition)
+    {
+        if (partition < 0) _failedTopics.Add(row.Topic);
+        else _failedPartitions.Add((row.Topic, partition));
     }
 }

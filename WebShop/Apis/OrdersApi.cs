@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Shop.ServiceDefaults;
 using Shop.ServiceDefaults.Messaging;
-using Shop.ServiceDefaults.Messaging.Events;
+using Shop.Contracts.Orders;
 
 namespace Shop.WebShop.Apis;
 
@@ -58,13 +58,12 @@ public static class OrdersApi
         var orderId = Guid.NewGuid().ToString("N")[..12];
         var items = order.Items!.Select(i => new OrderItem(i.ProductId!, i.Quantity!.Value, i.Price!.Value)).ToList();
         var email = string.IsNullOrWhiteSpace(order.Email) ? $"{order.UserId}@customers.shop-on-a-log.local" : order.Email;
-        using (var write = await database.BeginWriteAsync(request.HttpContext.RequestAborted))
+        await using (var write = await database.BeginWriteAsync(request.HttpContext.RequestAborted))
         {
-            OrderViews.Record(write.Transaction, orderId, "Placed");
-            outbox.Enqueue(write.Transaction, Topics.Orders, orderId, new OrderPlaced(orderId, order.UserId!, email, items, order.TotalPrice!.Value));
-            write.Commit();
+            OrderViews.Record(write, orderId, "Placed");
+            outbox.Enqueue(write, new OrderPlaced(orderId, order.UserId!, email, items, order.TotalPrice!.Value));
+            await write.CommitAsync();
         }
-        outbox.Committed();
         ShopMetrics.OrdersPlaced.Add(1);
         logger.LogInformation("Order {OrderId} placed by {UserId}: {Total}", orderId, order.UserId, order.TotalPrice);
         return TypedResults.Accepted($"/api/orders/{orderId}", new OrderAccepted(orderId, "Placed", $"/api/orders/{orderId}"));

@@ -1,74 +1,67 @@
-using Microsoft.Data.Sqlite;
+using Shop.Contracts.Inventory;
+using Shop.Contracts.Notifications;
+using Shop.Contracts.Orders;
+using Shop.Contracts.StockLevels;
 using Shop.ServiceDefaults.Messaging;
-using Shop.ServiceDefaults.Messaging.Events;
 
 namespace Shop.WebShop.Handlers;
 
 /// <summary>
 /// Every event about an order, from every service, becomes a line of its status history; once that
-/// is committed, the storefront pages following those orders are told.
+/// is committed, the storefront pages following the order are told.
 /// </summary>
-public sealed class OrderStatusHandler(OrderStatusFeed feed) : IEventHandler
+public sealed class OrderStatusHandler(OrderStatusFeed feed) :
+    IEventHandler<ItemsOrdered>, IEventHandler<StockReserved>, IEventHandler<StockRejected>,
+    IEventHandler<OrderCompleted>, IEventHandler<OrderRejected>, IEventHandler<NotificationSent>
 {
-    // Orders touched by the transaction in progress. A transaction rolled back leaves its ids here
-    // to be announced with the next commit: followers re-read the view, so that costs nothing.
-    private readonly HashSet<string> _touched = [];
-    private readonly Lock _lock = new();
+    public Task HandleAsync(ItemsOrdered e, EventContext context, CancellationToken cancellationToken) => Record(context, e.OrderId, "Pending");
 
-    public Task HandleAsync(IncomingEvent incoming, SqliteTransaction transaction, CancellationToken cancellationToken)
+    public Task HandleAsync(StockReserved e, EventContext context, CancellationToken cancellationToken) => Record(context, e.OrderId, "StockReserved");
+
+    public Task HandleAsync(StockRejected e, EventContext context, CancellationToken cancellationToken) => Record(context, e.OrderId, "StockRejected", e.Reason);
+
+    public Task HandleAsync(OrderCompleted e, EventContext context, CancellationToken cancellationToken) => Record(context, e.OrderId, "Completed");
+
+    public Task HandleAsync(OrderRejected e, EventContext context, CancellationToken cancellationToken) => Record(context, e.OrderId, "Rejected", e.Reason);
+
+    public Task HandleAsync(NotificationSent e, EventContext context, CancellationToken cancellationToken) => Record(context, e.OrderId, "Notified", e.Recipient);
+
+    private Task Record(EventContext context, string orderId, string status, string? detail = null)
     {
-        var orderId = incoming.Key;
-        switch (incoming.EventType)
-        {
-            case nameof(ItemsOrdered): OrderViews.Record(transaction, orderId, "Pending"); break;
-            case nameof(StockReserved): OrderViews.Record(transaction, orderId, "StockReserved"); break;
-            case nameof(StockRejected): OrderViews.Record(transaction, orderId, "StockRejected", incoming.As<StockRejected>().Reason); break;
-            case nameof(OrderCompleted): OrderViews.Record(transaction, orderId, "Completed"); break;
-            case nameof(OrderRejected): OrderViews.Record(transaction, orderId, "Rejected", incoming.As<OrderRejected>().Reason); break;
-            case nameof(NotificationSent): OrderViews.Record(transaction, orderId, "Notified", incoming.As<NotificationSent>().Recipient); break;
-            default: return Task.CompletedTask;
-        }
-        lock (_lock) _touched.Add(orderId);
+        OrderViews.Record(context.Transaction, orderId, status, detail);
+        context.Transaction.OnCommitted(() => feed.Publish(new HashSet<string> { orderId }));
         return Task.CompletedTask;
-    }
-
-    public void Committed()
-    {
-        HashSet<string> committed;
-        lock (_lock)
-        {
-            committed = [.. _touched];
-            _touched.Clear();
-        }
-        feed.Publish(committed);
     }
 }
 
 /// <summary>The compacted stock-levels topic, read into the catalogue's availability.</summary>
-public sealed class StockLevelHandler : IEventHandler
+public sealed class StockLevelHandler : IEventHandler<StockLevelChanged>
 {
-    public Task HandleAsync(IncomingEvent incoming, SqliteTransaction transaction, CancellationToken cancellationToken)
+    public Task HandleAsync(StockLevelChanged level, EventContext context, CancellationToken cancellationToken)
     {
-        if (incoming.EventType == nameof(StockLevelChanged))
-        {
-            var level = incoming.As<StockLevelChanged>();
-            OrderViews.SetStock(transaction, level.ProductId, level.Quantity);
-        }
+        OrderViews.SetStock(context.Transaction, level.ProductId, level.Quantity);
         return Task.CompletedTask;
     }
 }
 
 /// <summary>The orders topic, read a second time (own group, own offsets) into the sales figures.</summary>
-public sealed class SalesAnalyticsHandler : IEventHandler
+public sealed class SalesAnalyticsHandler : IEventHandler<OrderPlaced>, IEventHandler<OrderCompleted>, IEventHandler<OrderRejected>
 {
-    public Task HandleAsync(IncomingEvent incoming, SqliteTransaction transaction, CancellationToken cancellationToken)
+    public Task HandleAsync(OrderPlaced placed, EventContext context, CancellationToken cancellationToken)
     {
-        switch (incoming.EventType)
-        {
-            case nameof(OrderPlaced): SalesAnalytics.Placed(transaction, incoming.As<OrderPlaced>()); break;
-            case nameof(OrderCompleted): SalesAnalytics.Completed(transaction, incoming.Key); break;
-            case nameof(OrderRejected): SalesAnalytics.Rejected(transaction, incoming.Key); break;
-        }
+        SalesAnalytics.Placed(context.Transaction, placed);
+        return Task.CompletedTask;
+    }
+
+    public Task HandleAsync(OrderCompleted completed, EventContext context, CancellationToken cancellationToken)
+    {
+        SalesAnalytics.Completed(context.Transaction, completed.OrderId);
+        return Task.CompletedTask;
+    }
+
+    public Task HandleAsync(OrderRejected rejected, EventContext context, CancellationToken cancellationToken)
+    {
+        SalesAnalytics.Rejected(context.Transaction, rejected.OrderId);
         return Task.CompletedTask;
     }
 }

@@ -1,0 +1,93 @@
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+using Microsoft.Extensions.Logging.Abstractions;
+using Shop.Broker.Tests;
+using Shop.Contracts.StockLevels;
+using Shop.ServiceDefaults.Messaging;
+
+namespace Shop.Messaging.Tests;
+
+public sealed class OutboxRelayTests
+{
+    [Fact]
+    public async Task When_the_second_of_three_rows_for_one_partition_fails_once_the_consumer_still_sees_them_in_outbox_order()
+    {
+        await using var broker = await BrokerProcess.StartAsync();
+        await using var setup = await MessagingSetup.StartAsync(broker);
+        using (var admin = new AdminClientBuilder(setup.Connection.Admin(new AdminClientConfig())).Build())
+        {
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = StockLevelsTopic.Spec.Name, NumPartitions = 1, Configs = StockLevelsTopic.Spec.Configs.ToDictionary() }]);
+        }
+        // Three absolute levels of one product, in one transaction: one round of the relay, one partition.
+        await using (var write = await setup.Database.BeginWriteAsync(CancellationToken.None))
+        {
+            foreach (var level in new[] { 10, 9, 8 }) setup.Outbox.Enqueue(write, new StockLevelChanged("535", level));
+            await write.CommitAsync();
+        }
+
+        using var producer = new FailingProducer(setup.NewProducer(), failSend: n => n == 2);
+        var relay = new OutboxRelay(setup.Database, setup.Handoff, producer, TimeProvider.System, NullLogger<OutboxRelay>.Instance);
+        await relay.StartAsync(CancellationToken.None);
+        try
+        {
+            var seen = await ReadAsync(broker, StockLevelsTopic.Spec.Name, expectedDistinct: 3);
+            Assert.Equal(1, producer.Refused);
+            // Duplicates are allowed (the inboxes drop them); a level after a later one is not.
+            var firstDeliveries = seen.DistinctBy(m => m.MessageId).Select(m => m.Quantity).ToList();
+            Assert.Equal([10, 9, 8], firstDeliveries);
+            Assert.Equal(8, seen[^1].Quantity);
+            await WaitUntilAsync(() => setup.Scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL") == 0, "every row marked sent");
+        }
+        finally
+        {
+            await relay.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
+    public void Only_the_acknowledged_prefix_of_each_partition_is_marked_sent()
+    {
+        static OutboxMessage Row(long id, string topic) => new(id, topic, "k", "E", $"m{id}", [], null, null);
+        var prefix = new AcknowledgedPrefix();
+        prefix.Acknowledged(Row(1, "a"), partition: 0);
+        prefix.Failed(Row(2, "a"), partition: 0);
+        prefix.Acknowledged(Row(3, "a"), partition: 0); // after a failure of its partition: sent again behind it
+        prefix.Acknowledged(Row(4, "a"), partition: 1);
+        prefix.Failed(Row(5, "b"), partition: -1);      // partition unknown: the whole topic waits
+        prefix.Acknowledged(Row(6, "b"), partition: 2);
+        prefix.Acknowledged(Row(7, "c"), partition: 0);
+        Assert.Equal([1L, 4L, 7L], prefix.Sent);
+    }
+
+    private sealed record Seen(string MessageId, int Quantity);
+
+    private static async Task<List<Seen>> ReadAsync(BrokerProcess broker, string topic, int expectedDistinct)
+    {
+        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = broker.BootstrapServers, GroupId = $"reader-{Guid.NewGuid():N}", AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false,
+        }).Build();
+        consumer.Subscribe(topic);
+        var seen = new List<Seen>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (seen.DistinctBy(s => s.MessageId).Count() < expectedDistinct)
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"saw {seen.Count} records of {topic} within 60 s: {string.Join(", ", seen)}");
+            if (await Task.Run(() => consumer.Consume(TimeSpan.FromMilliseconds(200))) is not { } result) continue;
+            var id = System.Text.Encoding.UTF8.GetString(result.Message.Headers.GetLastBytes(MessageHeaders.MessageId));
+            seen.Add(new Seen(id, EventJson.Deserialize<StockLevelChanged>(result.Message.Value).Quantity));
+        }
+        consumer.Close();
+        return seen;
+    }
+
+    internal static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within 30 s: {what}");
+            await Task.Delay(50);
+        }
+    }
+}
