@@ -28,6 +28,8 @@ public sealed record ServiceAccess(string Service, string[] Writes, string[] Rea
         var written = Writes.Concat(Reads.Select(t => t + ".dlq")).Distinct().ToList();
         foreach (var topic in written) yield return $"ALLOW {Principal} WRITE TOPIC {topic}";
         foreach (var topic in Reads) yield return $"ALLOW {Principal} READ TOPIC {topic}";
+        // The inbox keeps a topic's message ids as long as its retention.ms, which the service reads.
+        foreach (var topic in Reads) yield return $"ALLOW {Principal} DESCRIBE_CONFIGS TOPIC {topic}";
         foreach (var topic in written.Union(Reads)) yield return $"ALLOW {Principal} CREATE TOPIC {topic}";
         foreach (var group in Groups) yield return $"ALLOW {Principal} READ GROUP {group}";
     }
