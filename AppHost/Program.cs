@@ -7,11 +7,8 @@ var ports = ShopPorts.From(builder.Configuration);
 var repoRoot = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, ".."));
 var dataDir = Path.GetFullPath(builder.Configuration["Shop:DataDir"] ?? Path.Combine(builder.AppHostDirectory, "data"));
 
-var broker = builder.AddBroker<Projects.Broker>("broker", ports.Kafka, Path.Combine(dataDir, "broker"))
-    .WithShopSecurity()
-    .WithDashboardLinks(builder.Configuration)
-    .WithConsoleCommands(ServiceAccess.Shop.SelectMany(s => s.Groups))
-    .WithUrlForEndpoint("http", url => url.DisplayText = "Broker console");
+// Ours, unless Shop:Broker:ConnectionString points every service at a Kafka cluster (ShopBroker.cs).
+var broker = builder.AddShopBroker<Projects.Broker>(ports.Kafka, Path.Combine(dataDir, "broker"));
 
 var mail = builder.AddMailCatcher("mail", repoRoot, ports.MailUi, ports.Smtp);
 

@@ -24,7 +24,7 @@ public class ShopFixture : IAsyncLifetime
 
     public HttpClient Mail { get; private set; } = null!;
 
-    public HttpClient BrokerConsole { get; private set; } = null!;
+    public HttpClient BrokerConsole { get; protected set; } = null!;
 
     public string BrokerAddress { get; private set; } = "";
 
@@ -44,12 +44,18 @@ public class ShopFixture : IAsyncLifetime
         SaslPassword = Passwords[Shop.AppHost.BrokerAccessExtensions.PasswordParameter(user)],
     };
 
-    public async Task InitializeAsync()
+    /// <summary>False when the AppHost is pointed at a Kafka cluster of the test's own: then it has no broker resource of ours.</summary>
+    protected virtual bool StartsBroker => true;
+
+    /// <summary>The AppHost's command line.</summary>
+    protected virtual IEnumerable<string> AppHostArguments() =>
+        ["--Shop:RandomPorts=true", $"--Shop:DataDir={_dataDir.FullName}", $"--Shop:KafkaPort={FreePort()}",
+         .. Passwords.Select(p => $"--Parameters:{p.Key}={p.Value}")];
+
+    public virtual async Task InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            ["--Shop:RandomPorts=true", $"--Shop:DataDir={_dataDir.FullName}", $"--Shop:KafkaPort={FreePort()}",
-             .. Passwords.Select(p => $"--Parameters:{p.Key}={p.Value}")], timeout.Token);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>([.. AppHostArguments()], timeout.Token);
         foreach (var project in builder.Resources.OfType<ProjectResource>().ToList())
         {
             // Without a dashboard nothing listens where Aspire points the OTLP exporters, and their
@@ -59,17 +65,20 @@ public class ShopFixture : IAsyncLifetime
         await ConfigureAsync(builder);
         App = await builder.BuildAsync(timeout.Token);
         await App.StartAsync(timeout.Token);
-        foreach (var resource in new[] { "broker", "orders", "inventory", "notifications", "webshop", "mail" })
+        foreach (var resource in new[] { "broker", "orders", "inventory", "notifications", "webshop", "mail" }.Where(r => StartsBroker || r != "broker"))
         {
             await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
         }
         WebShop = App.CreateHttpClient("webshop");
         Inventory = App.CreateHttpClient("inventory");
         Mail = App.CreateHttpClient("mail", "http");
-        BrokerConsole = App.CreateHttpClient("broker", "http");
-        // The console asks for a broker user when the Kafka port does (SASL under the AppHost).
-        BrokerConsole.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"admin:{Password("admin")}")));
+        if (StartsBroker)
+        {
+            BrokerConsole = App.CreateHttpClient("broker", "http");
+            // The console asks for a broker user when the Kafka port does (SASL under the AppHost).
+            BrokerConsole.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+                Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"admin:{Password("admin")}")));
+        }
         BrokerAddress = (await App.GetConnectionStringAsync("broker", timeout.Token))!;
     }
 
