@@ -117,14 +117,23 @@ public sealed class EventConsumer(
             await _retry.ExecuteAsync(async token =>
             {
                 attempts++;
-                await HandleInOneTransactionAsync([result], spanEach: false, token);
+                try
+                {
+                    await HandleInOneTransactionAsync([result], spanEach: false, token);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning("Message {Topic}/{Partition}/{Offset} (key {Key}) failed on attempt {Attempt}: {Error}",
+                        result.Topic, result.Partition.Value, result.Offset.Value, result.Message.Key, attempts, ex.Message);
+                    throw;
+                }
             }, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
-            logger.LogError(ex, "Message {Topic}/{Partition}/{Offset} keeps failing: moved to {DeadLetter}",
-                result.Topic, result.Partition.Value, result.Offset.Value, TopicSpec.DeadLetterOf(result.Topic));
+            logger.LogError(ex, "Message {Topic}/{Partition}/{Offset} (key {Key}) keeps failing: moved to {DeadLetter}",
+                result.Topic, result.Partition.Value, result.Offset.Value, result.Message.Key, TopicSpec.DeadLetterOf(result.Topic));
             var headers = new Headers();
             foreach (var header in result.Message.Headers ?? []) headers.Add(header.Key, header.GetValueBytes());
             headers.Add(MessageHeaders.Error, Encoding.UTF8.GetBytes($"{ex.GetType().Name}: {ex.Message}"));
