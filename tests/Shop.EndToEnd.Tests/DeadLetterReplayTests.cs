@@ -2,6 +2,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Shop.EndToEnd.Tests;
@@ -73,5 +74,57 @@ public sealed class DeadLetterReplayTests(ImpatientOrdersFixture shop) : IClassF
         Assert.Single(view.History, h => h.Status == "Completed");
         Assert.Single(await shop.MailsAboutAsync(orderId));
         Assert.Equal(before["125"] - 2, (await shop.StockAsync())["125"]);
+    }
+
+    /// <summary>
+    /// Issue 16: the message keeps failing while the broker is stopped, so its dead-letter produce
+    /// finds no broker. Orders keeps running, and the letter reaches orders.dlq once the broker is back.
+    /// </summary>
+    [Fact]
+    public async Task A_dead_letter_sent_while_the_broker_is_stopped_arrives_once_it_is_back_and_Orders_keeps_running()
+    {
+        using var watching = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        string orderId;
+        await using (var maintenance = new SqliteConnection($"Data Source={Path.Combine(shop.DataDir, "orders", "orders.db")};Pooling=False"))
+        {
+            await maintenance.OpenAsync();
+            await using (var lockWrites = maintenance.CreateCommand())
+            {
+                lockWrites.CommandText = "BEGIN IMMEDIATE";
+                await lockWrites.ExecuteNonQueryAsync();
+            }
+            orderId = await shop.PlaceAcceptedAsync(ShopFixture.Order(("125", 1, 100m)));
+            // Orders has the message and is retrying it: now the broker goes away.
+            await OrdersLogAsync($"(key {orderId}) failed on attempt 1", watching.Token);
+            await shop.StopAsync("broker");
+            await OrdersLogAsync($"(key {orderId}) keeps failing: moved to orders.dlq", watching.Token);
+        }
+        Assert.True(shop.App.ResourceNotifications.TryGetCurrentState("orders", out var orders));
+        Assert.Equal(KnownResourceStates.Running, orders.Snapshot.State?.Text);
+
+        await shop.StartAsync("broker");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!(await shop.BrokerConsole.GetStringAsync("/api/dead-letters")).Contains(orderId, StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the dead letter of order {orderId} never reached orders.dlq");
+            await Task.Delay(200);
+        }
+        // The same Orders process still handles orders.
+        Assert.True(shop.App.ResourceNotifications.TryGetCurrentState("orders", out orders));
+        Assert.Equal(KnownResourceStates.Running, orders.Snapshot.State?.Text);
+        var next = await shop.PlaceAcceptedAsync(ShopFixture.Order(("125", 1, 100m)));
+        Assert.Equal("Completed", (await shop.AwaitOrderAsync(next, ShopFixture.Finished, seconds: 90)).Status);
+    }
+
+    /// <summary>Waits for a line of Orders' log (Aspire keeps each resource's console output).</summary>
+    private async Task OrdersLogAsync(string text, CancellationToken cancellationToken)
+    {
+        var logs = shop.App.Services.GetRequiredService<ResourceLoggerService>();
+        // Logs are kept per running instance (its resource id, "orders-<suffix>"), not per name.
+        Assert.True(shop.App.ResourceNotifications.TryGetCurrentState("orders", out var orders));
+        await foreach (var batch in logs.WatchAsync(orders.ResourceId).WithCancellation(cancellationToken))
+        {
+            if (batch.Any(line => line.Content.Contains(text, StringComparison.Ordinal))) return;
+        }
     }
 }
