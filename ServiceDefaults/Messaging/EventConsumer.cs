@@ -159,14 +159,15 @@ public sealed class EventConsumer(
     /// <summary>Handles <paramref name="messages"/> in one write transaction; the inbox records each, and only a first delivery reaches the handlers.</summary>
     private async Task HandleInOneTransactionAsync(IReadOnlyList<ConsumeResult<string, byte[]>> messages, bool spanEach, CancellationToken cancellationToken)
     {
+        // Other services' events on a shared topic are passed over: no transaction, no inbox row.
+        var routed = messages.Select(result => new IncomingEvent(result)).Select(message => (Message: message, Routes: group.RoutesOf(message)))
+            .Where(m => m.Routes.Count > 0).ToList();
+        if (routed.Count == 0) return;
         await using var scope = services.CreateAsyncScope();
         await using var write = await database.BeginWriteAsync(cancellationToken);
-        foreach (var result in messages)
+        foreach (var (message, routes) in routed)
         {
-            var message = new IncomingEvent(result);
-            var routes = group.RoutesOf(message);
-            if (routes.Count == 0) continue; // another service's event on a shared topic
-            using var activity = spanEach ? MessagingTelemetry.StartProcess(result, group.GroupId) : null;
+            using var activity = spanEach ? MessagingTelemetry.StartProcess(message.Result, group.GroupId) : null;
             if (!inbox.TryRecord(write, group.GroupId, message))
             {
                 logger.LogInformation("Message {MessageId} was handled before: skipped", message.MessageId);

@@ -5,6 +5,8 @@ namespace Shop.ServiceDefaults.Messaging;
 /// <summary>One consumed message, with its headers read.</summary>
 public sealed class IncomingEvent(ConsumeResult<string, byte[]> result)
 {
+    public ConsumeResult<string, byte[]> Result => result;
+
     public int Partition => result.Partition.Value;
 
     public long Offset => result.Offset.Value;

@@ -36,14 +36,8 @@ public sealed class DeadLetterReplayTests(ImpatientOrdersFixture shop) : IClassF
         var page = await Browser.NewPageAsync(browser, 1280, new HttpCredentials { Username = "admin", Password = shop.Password("admin") });
         var letter = default(ILocator)!;
 
-        await using (var maintenance = new SqliteConnection($"Data Source={Path.Combine(shop.DataDir, "orders", "orders.db")};Pooling=False"))
+        await using (await LockOrdersDatabaseAsync())
         {
-            await maintenance.OpenAsync();
-            await using (var lockWrites = maintenance.CreateCommand())
-            {
-                lockWrites.CommandText = "BEGIN IMMEDIATE";
-                await lockWrites.ExecuteNonQueryAsync();
-            }
             orderId = await shop.PlaceAcceptedAsync(ShopFixture.Order(("125", 2, 100m)));
 
             await page.GotoAsync(new Uri(shop.BrokerConsole.BaseAddress!, "/#/dead-letters").ToString());
@@ -85,14 +79,8 @@ public sealed class DeadLetterReplayTests(ImpatientOrdersFixture shop) : IClassF
     {
         using var watching = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         string orderId;
-        await using (var maintenance = new SqliteConnection($"Data Source={Path.Combine(shop.DataDir, "orders", "orders.db")};Pooling=False"))
+        await using (await LockOrdersDatabaseAsync())
         {
-            await maintenance.OpenAsync();
-            await using (var lockWrites = maintenance.CreateCommand())
-            {
-                lockWrites.CommandText = "BEGIN IMMEDIATE";
-                await lockWrites.ExecuteNonQueryAsync();
-            }
             orderId = await shop.PlaceAcceptedAsync(ShopFixture.Order(("125", 1, 100m)));
             // Orders has the message and is retrying it: now the broker goes away.
             await OrdersLogAsync($"(key {orderId}) failed on attempt 1", watching.Token);
@@ -126,5 +114,16 @@ public sealed class DeadLetterReplayTests(ImpatientOrdersFixture shop) : IClassF
         {
             if (batch.Any(line => line.Content.Contains(text, StringComparison.Ordinal))) return;
         }
+    }
+
+    /// <summary>A maintenance job's write lock on Orders' database, held until disposed: Orders' writes fail with "database is locked".</summary>
+    private async Task<SqliteConnection> LockOrdersDatabaseAsync()
+    {
+        var maintenance = new SqliteConnection($"Data Source={Path.Combine(shop.DataDir, "orders", "orders.db")};Pooling=False");
+        await maintenance.OpenAsync();
+        await using var lockWrites = maintenance.CreateCommand();
+        lockWrites.CommandText = "BEGIN IMMEDIATE";
+        await lockWrites.ExecuteNonQueryAsync();
+        return maintenance;
     }
 }
