@@ -11,6 +11,9 @@ public sealed record QueuedMail(string OrderId, string Recipient, string Subject
 /// </summary>
 public sealed class MailQueue(ServiceDatabase database)
 {
+    /// <summary>How many mails one round of the sender takes.</summary>
+    public const int RoundSize = 50;
+
     private readonly WakeSignal _queued = new();
 
     public static readonly DatabaseSchema Schema = new("mails",
@@ -45,7 +48,7 @@ public sealed class MailQueue(ServiceDatabase database)
     public List<QueuedMail> Unsent()
     {
         using var connection = database.Open();
-        using var command = ServiceDatabase.Command(connection, "SELECT order_id, recipient, subject, body, traceparent FROM mails WHERE sent_at IS NULL ORDER BY queued_at LIMIT 50");
+        using var command = ServiceDatabase.Command(connection, "SELECT order_id, recipient, subject, body, traceparent FROM mails WHERE sent_at IS NULL ORDER BY queued_at LIMIT $limit", null, ("$limit", RoundSize));
         using var reader = command.ExecuteReader();
         var mails = new List<QueuedMail>();
         while (reader.Read()) mails.Add(new QueuedMail(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),

@@ -10,7 +10,9 @@ using Shop.Contracts.Notifications;
 namespace Shop.Notifications;
 
 /// <summary>
-/// Sends queued e-mails over SMTP and records each as sent together with its NotificationSent event.
+/// Sends queued e-mails over SMTP and records them as sent together with their NotificationSent
+/// events. A round sends what is queued (up to <see cref="MailQueue.RoundSize"/>) over one SMTP
+/// connection and records it in one transaction; a full round is followed by the next at once.
 /// While SMTP fails, a circuit breaker stops hammering it; mails stay queued and go out later.
 /// Each mail's Message-ID is derived from the order, so a resend after a crash is recognisable.
 /// </summary>
@@ -32,53 +34,78 @@ public sealed class MailSender(MailQueue queue, ServiceDatabase database, Outbox
     {
         while (!stoppingToken.IsCancellationRequested)
         {
-            var sentAll = true;
-            foreach (var mail in queue.Unsent())
-            {
-                ActivityContext.TryParse(mail.TraceParent, null, isRemote: true, out var parent);
-                using var activity = Source.StartActivity("send mail", ActivityKind.Client, parent);
-                activity?.SetTag("shop.order.id", mail.OrderId);
-                activity?.SetTag("server.address", SmtpServer.Host);
-                activity?.SetTag("server.port", SmtpServer.Port);
-                try
-                {
-                    await _smtp.ExecuteAsync(async token => await SendAsync(mail, token), stoppingToken);
-                    await RecordAsync(mail, stoppingToken);
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-                    logger.LogWarning("Mail for order {OrderId} not sent yet ({Error}); it stays queued", mail.OrderId, ex.Message);
-                    sentAll = false;
-                    break;
-                }
-            }
-            await queue.WaitAsync(sentAll ? TimeSpan.FromSeconds(5) : TimeSpan.FromSeconds(2), stoppingToken);
+            var queued = queue.Unsent();
+            var sent = queued.Count == 0 ? [] : await SendAsync(queued, stoppingToken);
+            if (sent.Count > 0) await RecordAsync(sent, stoppingToken);
+            var failed = sent.Count < queued.Count;
+            if (!failed && queued.Count == MailQueue.RoundSize) continue; // more are waiting
+            await queue.WaitAsync(failed ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5), stoppingToken);
         }
     }
 
-    private async Task SendAsync(QueuedMail mail, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the mails in order over one connection; returns those the server accepted before any
+    /// failure, each with its span (its NotificationSent belongs to the same trace).
+    /// </summary>
+    private async Task<List<(QueuedMail Mail, Activity? Span)>> SendAsync(List<QueuedMail> mails, CancellationToken cancellationToken)
+    {
+        var sent = new List<(QueuedMail Mail, Activity? Span)>(mails.Count);
+        try
+        {
+            await _smtp.ExecuteAsync(async token =>
+            {
+                using var client = new SmtpClient();
+                var server = SmtpServer;
+                await client.ConnectAsync(server.Host, server.Port, MailKit.Security.SecureSocketOptions.None, token);
+                foreach (var mail in mails.Skip(sent.Count))
+                {
+                    ActivityContext.TryParse(mail.TraceParent, null, isRemote: true, out var parent);
+                    using var activity = Source.StartActivity("send mail", ActivityKind.Client, parent);
+                    activity?.SetTag("shop.order.id", mail.OrderId);
+                    activity?.SetTag("server.address", server.Host);
+                    activity?.SetTag("server.port", server.Port);
+                    try
+                    {
+                        await client.SendAsync(Message(mail), token);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+                        throw;
+                    }
+                    sent.Add((mail, activity));
+                    ShopMetrics.EmailsSent.Add(1);
+                }
+                await client.DisconnectAsync(quit: true, token);
+            }, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning("{Count} mails not sent yet ({Error}); they stay queued", mails.Count - sent.Count, ex.Message);
+        }
+        return sent;
+    }
+
+    private static MimeMessage Message(QueuedMail mail)
     {
         var message = new MimeMessage { Subject = mail.Subject, MessageId = $"order-{mail.OrderId}@shop-on-a-log" };
         message.From.Add(new MailboxAddress("Shop on a log", "shop@shop-on-a-log.local"));
         message.To.Add(MailboxAddress.Parse(mail.Recipient));
         message.Body = new TextPart("plain") { Text = mail.Body };
-        using var client = new SmtpClient();
-        var server = SmtpServer;
-        await client.ConnectAsync(server.Host, server.Port, MailKit.Security.SecureSocketOptions.None, cancellationToken);
-        await client.SendAsync(message, cancellationToken);
-        ShopMetrics.EmailsSent.Add(1);
-        await client.DisconnectAsync(quit: true, cancellationToken);
+        return message;
     }
 
-    private async Task RecordAsync(QueuedMail mail, CancellationToken cancellationToken)
+    private async Task RecordAsync(List<(QueuedMail Mail, Activity? Span)> sent, CancellationToken cancellationToken)
     {
         await using (var write = await database.BeginWriteAsync(cancellationToken))
         {
-            MailQueue.MarkSent(write, mail.OrderId);
-            outbox.Enqueue(write, new NotificationSent(mail.OrderId, mail.Recipient, mail.Subject));
+            foreach (var (mail, span) in sent)
+            {
+                MailQueue.MarkSent(write, mail.OrderId);
+                outbox.Enqueue(write, new NotificationSent(mail.OrderId, mail.Recipient, mail.Subject), causedBy: span);
+            }
             await write.CommitAsync();
         }
-        logger.LogInformation("Mailed {Recipient} about order {OrderId}", mail.Recipient, mail.OrderId);
+        foreach (var (mail, _) in sent) logger.LogInformation("Mailed {Recipient} about order {OrderId}", mail.Recipient, mail.OrderId);
     }
 }

@@ -13,9 +13,13 @@ public sealed record OutboxMessage(long Id, string Topic, string Key, string Eve
 /// </summary>
 public sealed class Outbox(OutboxHandoff handoff, TimeProvider time)
 {
-    public void Enqueue<TEvent>(WriteTransaction write, TEvent @event) where TEvent : IShopEvent
+    /// <summary>
+    /// Writes the event in <paramref name="write"/>; its send will belong to the trace of
+    /// <paramref name="causedBy"/>, or of the current activity.
+    /// </summary>
+    public void Enqueue<TEvent>(WriteTransaction write, TEvent @event, Activity? causedBy = null) where TEvent : IShopEvent
     {
-        var activity = Activity.Current;
+        var activity = causedBy ?? Activity.Current;
         var message = new OutboxMessage(0, TEvent.Topic.Name, @event.PartitionKey(), typeof(TEvent).Name, Guid.NewGuid().ToString(),
             EventJson.Serialize(@event), activity?.Id, activity?.TraceStateString);
         using var insert = write.Command("""
