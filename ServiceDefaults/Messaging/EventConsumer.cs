@@ -59,7 +59,7 @@ public sealed class EventConsumer(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var batch = await consumer.NextAsync().WaitAsync(stoppingToken);
+                var batch = await consumer.NextAsync(stoppingToken);
                 await HandleBatchAsync(batch, stoppingToken);
                 consumer.StoreOffsets(batch, (result, ex) =>
                     // The partition was revoked meanwhile: its next owner gets the message again, and the inbox knows it.
