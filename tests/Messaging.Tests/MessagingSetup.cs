@@ -1,7 +1,6 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
-using Shop.Broker.Tests;
 using Shop.ServiceDefaults.Messaging;
 
 namespace Shop.Messaging.Tests;

@@ -1,7 +1,6 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Microsoft.Extensions.Logging.Abstractions;
-using Shop.Broker.Tests;
 using Shop.Contracts.StockLevels;
 using Shop.ServiceDefaults.Messaging;
 

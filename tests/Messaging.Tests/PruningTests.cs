@@ -2,7 +2,6 @@ using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using Shop.Broker.Tests;
 using Shop.Contracts.StockLevels;
 using Shop.ServiceDefaults.Messaging;
 

@@ -2,7 +2,6 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.DependencyInjection;
 using Shop.AppHost;
-using Shop.Broker.Tests;
 
 namespace Shop.EndToEnd.Tests;
 

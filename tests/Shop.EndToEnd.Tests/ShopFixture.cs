@@ -49,7 +49,7 @@ public class ShopFixture : IAsyncLifetime
 
     /// <summary>The AppHost's command line.</summary>
     protected virtual IEnumerable<string> AppHostArguments() =>
-        ["--Shop:RandomPorts=true", $"--Shop:DataDir={_dataDir.FullName}", $"--Shop:KafkaPort={FreePort()}",
+        ["--Shop:RandomPorts=true", $"--Shop:DataDir={_dataDir.FullName}", $"--Shop:KafkaPort={LoopbackPort.Free()}",
          .. Passwords.Select(p => $"--Parameters:{p.Key}={p.Value}")];
 
     public virtual async Task InitializeAsync()
@@ -85,12 +85,6 @@ public class ShopFixture : IAsyncLifetime
     /// <summary>Changes to the app model before it starts (a subclass may, say, point telemetry elsewhere).</summary>
     protected virtual Task ConfigureAsync(IDistributedApplicationTestingBuilder builder) => Task.CompletedTask;
 
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     public async Task StopAsync(string resource)
     {

@@ -34,7 +34,7 @@ public sealed class NatsPeer : IPeer
 
     public static async Task<NatsPeer> StartAsync(string scratchDir)
     {
-        var port = ServerProcess.FreePort();
+        var port = LoopbackPort.Free();
         var dir = Directory.CreateDirectory(Path.Combine(scratchDir, $"nats-{Guid.NewGuid():N}")).FullName;
         var server = await ServerProcess.StartAsync(Program, ["-js", "-sd", dir, "-a", "127.0.0.1", "-p", port.ToString()], port, Path.Combine(dir, "server.log"));
         var nats = new NatsClient($"nats://127.0.0.1:{port}");

@@ -37,7 +37,7 @@ public sealed class RabbitPeer : IPeer
     /// <summary>Runs as the <c>rabbitmq</c> user (Erlang cookie) with its own node name, ports, data and log folders.</summary>
     public static async Task<RabbitPeer> StartAsync(string scratchDir, bool durable)
     {
-        var port = ServerProcess.FreePort();
+        var port = LoopbackPort.Free();
         var dir = Directory.CreateDirectory(Path.Combine(scratchDir, $"rabbitmq-{Guid.NewGuid():N}")).FullName;
         Directory.CreateDirectory(Path.Combine(dir, "mnesia"));
         Directory.CreateDirectory(Path.Combine(dir, "log"));
@@ -45,7 +45,7 @@ public sealed class RabbitPeer : IPeer
         var node = $"bench{port}@localhost";
         var server = await ServerProcess.StartAsync("/usr/sbin/runuser",
             ["-u", "rabbitmq", "--", "env", "HOME=/var/lib/rabbitmq", $"RABBITMQ_NODENAME={node}", $"RABBITMQ_NODE_PORT={port}",
-             $"RABBITMQ_DIST_PORT={ServerProcess.FreePort()}", "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1",
+             $"RABBITMQ_DIST_PORT={LoopbackPort.Free()}", "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1",
              $"RABBITMQ_MNESIA_BASE={dir}/mnesia", $"RABBITMQ_LOG_BASE={dir}/log", $"RABBITMQ_ENABLED_PLUGINS_FILE={dir}/plugins", Program],
             port, Path.Combine(dir, "server.log"), timeout: TimeSpan.FromSeconds(90));
         var factory = new ConnectionFactory { HostName = "127.0.0.1", Port = port };

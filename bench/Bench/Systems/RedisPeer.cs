@@ -32,7 +32,7 @@ public sealed class RedisPeer : IPeer
 
     public static async Task<RedisPeer> StartAsync(string scratchDir, string appendFsync)
     {
-        var port = ServerProcess.FreePort();
+        var port = LoopbackPort.Free();
         var dir = Directory.CreateDirectory(Path.Combine(scratchDir, $"redis-{appendFsync}-{Guid.NewGuid():N}")).FullName;
         var server = await ServerProcess.StartAsync(Program,
             ["--port", port.ToString(), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", appendFsync,

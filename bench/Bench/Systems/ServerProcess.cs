@@ -74,10 +74,4 @@ public sealed class ServerProcess : IAsyncDisposable
         GC.KeepAlive(_log);
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -38,7 +38,7 @@ public sealed class ShopWorkload : IWorkload
         var dataDir = Directory.CreateDirectory(Path.Combine(settings.ScratchDir, $"shop-{Guid.NewGuid():N}")).FullName;
         progress.Report("starting the AppHost (broker, four services, mail catcher)");
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            ["--Shop:RandomPorts=true", $"--Shop:DataDir={dataDir}", $"--Shop:KafkaPort={ServerProcess.FreePort()}",
+            ["--Shop:RandomPorts=true", $"--Shop:DataDir={dataDir}", $"--Shop:KafkaPort={LoopbackPort.Free()}",
              $"--Parameters:{Shop.AppHost.BrokerAccessExtensions.PasswordParameter(Shop.AppHost.BrokerAccessExtensions.AdminUser)}={AdminPassword}"], cancellationToken);
         // The processes' own output would drown the bench's progress lines.
         builder.Services.AddLogging(logging =>

@@ -21,8 +21,8 @@ public sealed class RecordedCorpus : IAsyncLifetime
     public async Task InitializeAsync()
     {
         // The proxies first, so that the broker can advertise them: clients then stay on the proxy.
-        var port = BrokerProcess.FreePort();
-        var saslPort = BrokerProcess.FreePort();
+        var port = LoopbackPort.Free();
+        var saslPort = LoopbackPort.Free();
         await using var plain = new ResponseDroppingProxy(port, drops: 0, onRequest: frame => _frames.Enqueue(frame[4..]));
         await using var sasl = new ResponseDroppingProxy(saslPort, drops: 0, onRequest: frame => _frames.Enqueue(frame[4..]));
         var dataDir = Directory.CreateTempSubdirectory("shop-fuzz-seeds-").FullName;

@@ -10,7 +10,7 @@ public sealed class SecuredBrokerFixture : IAsyncLifetime
 {
     public TestCertificates Certificates { get; } = new();
 
-    public int SslPort { get; } = BrokerProcess.FreePort();
+    public int SslPort { get; } = LoopbackPort.Free();
 
     public BrokerProcess Broker { get; private set; } = null!;
 

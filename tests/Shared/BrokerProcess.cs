@@ -1,14 +1,13 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
-namespace Shop.Broker.Tests;
+namespace Shop.Testing;
 
 /// <summary>
 /// The real broker as a separate process (its built Broker.dll) on free ports with its own data
 /// folder: what a Kafka client really talks to. Can be stopped gracefully, killed (SIGKILL) and
-/// started again on the same data. Keeps the output for failure messages.
+/// started again on the same data. Keeps the output for failure messages. The one launcher of the
+/// broker tests, the messaging and end-to-end tests, and the bench (tests/Shared, linked into each).
 /// </summary>
 public sealed class BrokerProcess : IAsyncDisposable
 {
@@ -36,6 +35,9 @@ public sealed class BrokerProcess : IAsyncDisposable
     public string ConsoleUrl => $"http://127.0.0.1:{HttpPort}";
 
     public string Output => string.Join(System.Environment.NewLine, _output);
+
+    /// <summary>The process id while it runs (for CPU and memory readings).</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("The broker is not running.");
 
     /// <summary>The broker process's resident memory now (Linux: VmRSS of /proc/&lt;pid&gt;/status).</summary>
     public long ResidentBytes()
@@ -65,6 +67,15 @@ public sealed class BrokerProcess : IAsyncDisposable
         return broker;
     }
 
+    /// <summary>A broker with a fresh data folder inside <paramref name="parentDir"/> (the bench's scratch folder, on the disk it measures), deleted afterwards.</summary>
+    public static async Task<BrokerProcess> StartInAsync(string parentDir, params string[] extraArgs)
+    {
+        var dataDir = Directory.CreateDirectory(Path.Combine(parentDir, $"broker-{Guid.NewGuid():N}")).FullName;
+        var broker = new BrokerProcess(dataDir, ownsDataDir: true, extraArgs);
+        await broker.StartAsync();
+        return broker;
+    }
+
     /// <summary>A broker on an existing data folder and Kafka port (the folder is not deleted afterwards).</summary>
     public static async Task<BrokerProcess> StartOnAsync(string dataDir, int port, params string[] extraArgs)
     {
@@ -77,8 +88,8 @@ public sealed class BrokerProcess : IAsyncDisposable
     {
         if (_process is { HasExited: false }) throw new InvalidOperationException("The broker is already running.");
         // Keep the Kafka port across restarts: clients reconnect to the address they were given.
-        if (Port == 0) Port = FreePort();
-        HttpPort = FreePort();
+        if (Port == 0) Port = LoopbackPort.Free();
+        HttpPort = LoopbackPort.Free();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var info = new ProcessStartInfo("dotnet")
         {
@@ -175,26 +186,28 @@ public sealed class BrokerProcess : IAsyncDisposable
 
     private static string SafeExitCode(Process process) => process.HasExited ? process.ExitCode.ToString() : "?";
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
-    /// <summary>Broker.dll of the same configuration as these tests, found from the repo root.</summary>
+    /// <summary>
+    /// Broker.dll of the same configuration (Debug, Release) as the code running this, found from the
+    /// repo root; <c>SHOP_BROKER_DLL</c> names another build instead (say, the previous commit's, to
+    /// measure both with one bench).
+    /// </summary>
     public static string BrokerDll
     {
         get
         {
-            var testDir = new DirectoryInfo(AppContext.BaseDirectory); // tests/Broker.Tests/bin/<Config>/<tfm>/
+            if (System.Environment.GetEnvironmentVariable("SHOP_BROKER_DLL") is { Length: > 0 } other)
+            {
+                return File.Exists(other) ? other : throw new FileNotFoundException($"SHOP_BROKER_DLL names {other}, which is missing.", other);
+            }
+            var testDir = new DirectoryInfo(AppContext.BaseDirectory); // <project>/bin/<Config>/<tfm>/
             var framework = testDir.Name;
             var configuration = testDir.Parent!.Name;
             var root = testDir;
             while (root is not null && !File.Exists(Path.Combine(root.FullName, "Shop.sln"))) root = root.Parent;
             if (root is null) throw new InvalidOperationException($"Shop.sln not found above {AppContext.BaseDirectory}");
             var dll = Path.Combine(root.FullName, "Broker", "bin", configuration, framework, "Broker.dll");
-            if (!File.Exists(dll)) throw new FileNotFoundException($"Build the broker first: {dll} is missing.", dll);
+            if (!File.Exists(dll)) throw new FileNotFoundException($"Build the broker first ({configuration}): {dll} is missing.", dll);
             return dll;
         }
     }
