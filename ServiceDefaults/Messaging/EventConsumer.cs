@@ -167,7 +167,7 @@ public sealed class EventConsumer(
         await using var write = await database.BeginWriteAsync(cancellationToken);
         foreach (var (message, routes) in routed)
         {
-            using var activity = spanEach ? MessagingTelemetry.StartProcess(message.Result, group.GroupId) : null;
+            using var activity = spanEach ? MessagingTelemetry.StartProcess(message.Consumed, group.GroupId) : null;
             if (!inbox.TryRecord(write, group.GroupId, message))
             {
                 logger.LogInformation("Message {MessageId} was handled before: skipped", message.MessageId);

@@ -5,7 +5,7 @@ namespace Shop.ServiceDefaults.Messaging;
 /// <summary>One consumed message, with its headers read.</summary>
 public sealed class IncomingEvent(ConsumeResult<string, byte[]> result)
 {
-    public ConsumeResult<string, byte[]> Result => result;
+    public ConsumeResult<string, byte[]> Consumed => result;
 
     public int Partition => result.Partition.Value;
 
