@@ -16,8 +16,20 @@ public sealed class ConsumerGroup(string groupId)
 
     public IReadOnlyList<string> Topics => _routes.Keys.Select(k => k.Topic).Distinct().ToList();
 
-    public void Add<TEvent, THandler>() where TEvent : IShopEvent where THandler : IEventHandler<TEvent>
+    /// <summary>
+    /// Whether the group records message ids to drop redeliveries. A group of last-value handlers
+    /// (a level replaces the one before) may do without: a redelivery replays the log in order, so
+    /// it ends where the log ends, and a compacted topic would keep its ids for ever.
+    /// </summary>
+    public bool KeepsInbox { get; private set; } = true;
+
+    public void Add<TEvent, THandler>(bool inbox = true) where TEvent : IShopEvent where THandler : IEventHandler<TEvent>
     {
+        if (_routes.Count == 0) KeepsInbox = inbox;
+        else if (KeepsInbox != inbox)
+        {
+            throw new InvalidOperationException($"Consumer group {groupId}: either every handler of a group uses the inbox or none does ({typeof(THandler).Name} differs).");
+        }
         var key = (TEvent.Topic.Name, typeof(TEvent).Name);
         if (!_routes.TryGetValue(key, out var routes)) _routes[key] = routes = [];
         routes.Add((services, context, cancellationToken) =>

@@ -168,7 +168,7 @@ public sealed class EventConsumer(
         foreach (var (message, routes) in routed)
         {
             using var activity = spanEach ? MessagingTelemetry.StartProcess(message.Consumed, group.GroupId) : null;
-            if (!inbox.TryRecord(write, group.GroupId, message))
+            if (group.KeepsInbox && !inbox.TryRecord(write, group.GroupId, message))
             {
                 logger.LogInformation("Message {MessageId} was handled before: skipped", message.MessageId);
                 continue;

@@ -65,8 +65,9 @@ public sealed class MessagingBuilder(IHostApplicationBuilder builder, string ser
     /// <summary>
     /// <typeparamref name="THandler"/> handles every <typeparamref name="TEvent"/> that consumer group
     /// <paramref name="group"/> (the service's name by default) reads from the event's topic.
+    /// <paramref name="inbox"/> false only for a group of last-value handlers (see <see cref="ConsumerGroup.KeepsInbox"/>).
     /// </summary>
-    public MessagingBuilder AddEventHandler<TEvent, THandler>(string? group = null)
+    public MessagingBuilder AddEventHandler<TEvent, THandler>(string? group = null, bool inbox = true)
         where TEvent : IShopEvent where THandler : class, IEventHandler<TEvent>
     {
         var groupId = group ?? serviceName;
@@ -77,7 +78,7 @@ public sealed class MessagingBuilder(IHostApplicationBuilder builder, string ser
             // AddHostedService<T> would keep one EventConsumer only: each group is a hosted service of its own.
             builder.Services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<EventConsumer>(sp, consumerGroup));
         }
-        consumerGroup.Add<TEvent, THandler>();
+        consumerGroup.Add<TEvent, THandler>(inbox);
         builder.Services.TryAddScoped<THandler>();
         topics.Add(TEvent.Topic);
         topics.Add(TEvent.Topic.DeadLetter);

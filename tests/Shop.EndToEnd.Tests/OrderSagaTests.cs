@@ -32,6 +32,36 @@ public sealed class OrderSagaTests(ShopFixture shop) : IClassFixture<ShopFixture
     }
 
     [Fact]
+    public async Task The_catalogue_follows_stock_levels_by_value_and_keeps_no_inbox_ids_for_them()
+    {
+        var orderId = await PlaceAcceptedAsync(Order(("200", 1, 200m)));
+        await shop.AwaitOrderAsync(orderId, ShopFixture.Finished);
+        var level = (await shop.StockAsync())["200"];
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (await CatalogueLevelAsync("200") != level)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the catalogue never showed {level} in stock of product 200");
+            await Task.Delay(100);
+        }
+        // The compacted topic's ids would be kept for ever; the last-value group records none.
+        await using var webshop = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(shop.DataDir, "webshop", "webshop.db")};Mode=ReadOnly;Pooling=False");
+        await webshop.OpenAsync();
+        await using var count = webshop.CreateCommand();
+        count.CommandText = "SELECT COUNT(*) FILTER (WHERE consumer_group = 'webshop-stock'), COUNT(*) FILTER (WHERE consumer_group = 'webshop') FROM consumer_inbox";
+        await using var reader = await count.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(0, reader.GetInt64(0));
+        Assert.True(reader.GetInt64(1) > 0, "the status page's group keeps its inbox");
+    }
+
+    private async Task<int?> CatalogueLevelAsync(string productId)
+    {
+        using var products = System.Text.Json.JsonDocument.Parse(await shop.WebShop.GetStringAsync("/api/products"));
+        var product = products.RootElement.EnumerateArray().Single(p => p.GetProperty("product_id").GetString() == productId);
+        return product.GetProperty("in_stock").ValueKind == System.Text.Json.JsonValueKind.Number ? product.GetProperty("in_stock").GetInt32() : null;
+    }
+
+    [Fact]
     public async Task An_order_for_more_than_is_in_stock_is_rejected_with_a_reason_and_one_mail()
     {
         var before = await shop.StockAsync();
