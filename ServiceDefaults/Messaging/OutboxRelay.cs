@@ -93,7 +93,7 @@ public sealed class OutboxRelay(ServiceDatabase database, OutboxHandoff handoff,
     /// broker's fsyncs, stopping at the first row refused before it left; then sorts out which rows
     /// may be marked sent.
     /// </summary>
-    internal async Task<(List<long> Sent, Exception? Failure)> PublishRoundAsync(IReadOnlyList<OutboxMessage> rows, CancellationToken cancellationToken)
+    private async Task<(List<long> Sent, Exception? Failure)> PublishRoundAsync(IReadOnlyList<OutboxMessage> rows, CancellationToken cancellationToken)
     {
         var deliveries = new List<(OutboxMessage Row, Task<DeliveryResult<string, byte[]>> Delivery)>(rows.Count);
         foreach (var row in rows)
@@ -148,10 +148,8 @@ public sealed class OutboxRelay(ServiceDatabase database, OutboxHandoff handoff,
     {
         await using var write = await database.BeginWriteAsync(cancellationToken);
         var now = time.GetUtcNow().ToString("O");
-        foreach (var chunk in sent.Chunk(500))
-        {
-            write.Execute($"UPDATE outbox SET sent_at = $now WHERE id IN ({string.Join(",", chunk)})", ("$now", now));
-        }
+        // At most one round (MaxRound ids): one statement.
+        write.Execute($"UPDATE outbox SET sent_at = $now WHERE id IN ({string.Join(",", sent)})", ("$now", now));
         await write.CommitAsync();
     }
 }
