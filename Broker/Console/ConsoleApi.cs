@@ -37,6 +37,7 @@ public static class ConsoleApi
         api.MapGroupEndpoints();
         api.MapDeadLetterEndpoints();
         api.MapSecurityEndpoints();
+        api.MapRuntimeEndpoints();
         return app;
     }
 }

@@ -5,7 +5,7 @@ using Shop.Bench.Workloads;
 // Usage: bench [all | quick | <workload> ...] [--quick] [--out <dir>] [--scratch <dir>]
 //   all    every workload, full size (aim: under 10 minutes on a 2-core machine)
 //   quick  every workload, small sizes: a CI smoke run that fails only on errors, never on timing
-IWorkload[] workloads = [new MachineLimits(), new NaiveFileBroker(), new BrokerWorkloads(), new PeerWorkloads(), new ShopWorkload()];
+IWorkload[] workloads = [new MachineLimits(), new NaiveFileBroker(), new BrokerWorkloads(), new WireWorkloads(), new PeerWorkloads(), new ShopWorkload()];
 
 var arguments = args.ToList();
 var quick = arguments.Remove("--quick") | arguments.Remove("quick");

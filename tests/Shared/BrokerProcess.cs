@@ -13,6 +13,7 @@ public sealed class BrokerProcess : IAsyncDisposable
 {
     private readonly string[] _extraArgs;
     private readonly bool _ownsDataDir;
+    private string _dll = "";
     private readonly ConcurrentQueue<string> _output = new();
     private readonly List<(string Text, TaskCompletionSource Seen)> _outputWaiters = [];
     private Process? _process;
@@ -76,6 +77,16 @@ public sealed class BrokerProcess : IAsyncDisposable
         return broker;
     }
 
+    /// <summary>Another build of the broker (its Broker.dll), as <see cref="StartInAsync"/>: the bench measures two builds side by side in one run.</summary>
+    public static async Task<BrokerProcess> StartBuildInAsync(string brokerDll, string parentDir, params string[] extraArgs)
+    {
+        if (!File.Exists(brokerDll)) throw new FileNotFoundException($"No broker build at {brokerDll}.", brokerDll);
+        var dataDir = Directory.CreateDirectory(Path.Combine(parentDir, $"broker-{Guid.NewGuid():N}")).FullName;
+        var broker = new BrokerProcess(dataDir, ownsDataDir: true, extraArgs) { _dll = brokerDll };
+        await broker.StartAsync();
+        return broker;
+    }
+
     /// <summary>A broker on an existing data folder and Kafka port (the folder is not deleted afterwards).</summary>
     public static async Task<BrokerProcess> StartOnAsync(string dataDir, int port, params string[] extraArgs)
     {
@@ -97,7 +108,7 @@ public sealed class BrokerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(BrokerDll);
+        info.ArgumentList.Add(_dll is { Length: > 0 } ? _dll : BrokerDll);
         info.ArgumentList.Add($"--Broker:Port={Port}");
         info.ArgumentList.Add($"--Broker:DataDir={DataDir}");
         info.ArgumentList.Add($"--urls=http://127.0.0.1:{HttpPort}");

@@ -9,7 +9,7 @@ namespace Shop.Bench.Workloads;
 /// <summary>
 /// What this machine can do at best, measured in the same run as everything it is compared with:
 /// sequential write bandwidth with and without fdatasync, fdatasync latency of 4 KiB appends,
-/// loopback TCP bandwidth and round trip.
+/// memory copy bandwidth, loopback TCP bandwidth and round trip.
 /// </summary>
 public sealed partial class MachineLimits : IWorkload
 {
@@ -36,6 +36,7 @@ public sealed partial class MachineLimits : IWorkload
             var latency = AppendFdatasyncLatency(file, appends);
             figures.Add(new Figure(Name, "disk", "4 KiB append + fdatasync p50", latency.Percentile(50), "µs"));
             figures.Add(new Figure(Name, "disk", "4 KiB append + fdatasync p99", latency.Percentile(99), "µs"));
+            figures.Add(new Figure(Name, "disk", "4 KiB append + fdatasync p99.9", latency.Percentile(99.9), "µs"));
         }
         finally
         {
@@ -45,6 +46,10 @@ public sealed partial class MachineLimits : IWorkload
         var tcpBytes = settings.Scale(2L << 30, 128L << 20);
         progress.Report($"loopback TCP, {tcpBytes >> 20} MiB one way");
         figures.Add(new Figure(Name, "loopback", "TCP bandwidth", await LoopbackBandwidthAsync(tcpBytes, cancellationToken), "MB/s"));
+
+        var copyBytes = settings.Scale(4L << 30, 256L << 20);
+        progress.Report($"memory copy, {copyBytes >> 20} MiB in 64 MiB blocks");
+        figures.Add(new Figure(Name, "memory", "copy bandwidth", MemoryCopy(copyBytes), "MB/s"));
 
         var trips = settings.Scale(20_000, 2_000);
         progress.Report($"loopback TCP, {trips} round trips of 100 bytes");
@@ -66,6 +71,18 @@ public sealed partial class MachineLimits : IWorkload
             RandomAccess.Write(handle, chunk, offset);
         }
         if (sync) Fdatasync(handle);
+        return Rate.MegabytesPerSecond(totalBytes, watch.Elapsed);
+    }
+
+    /// <summary>One core copying between two buffers larger than any cache: the ceiling for any copy a broker makes.</summary>
+    private static double MemoryCopy(long totalBytes)
+    {
+        var from = new byte[64 << 20];
+        var to = new byte[64 << 20];
+        Random.Shared.NextBytes(from);
+        from.AsSpan().CopyTo(to); // fault the pages in first
+        var watch = Stopwatch.StartNew();
+        for (long copied = 0; copied < totalBytes; copied += from.Length) from.AsSpan().CopyTo(to);
         return Rate.MegabytesPerSecond(totalBytes, watch.Elapsed);
     }
 

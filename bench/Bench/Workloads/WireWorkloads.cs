@@ -1,0 +1,154 @@
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+using Shop.Bench.Systems;
+
+namespace Shop.Bench.Workloads;
+
+/// <summary>
+/// The broker's own ceiling, measured with a client that costs next to nothing (<see cref="WireConnection"/>:
+/// pre-encoded batches, many requests in flight): durable produce beside the disk's
+/// <c>dd conv=fdatasync</c>, 16 KB batches under <c>always</c> beside <c>interval</c>, reading a backlog
+/// beside loopback TCP, bytes the broker allocates per byte moved and its gen2 collections (from its
+/// own runtime counters), and produce latency over a run that rolls segments beside the disk's fsync.
+/// With <c>SHOP_BROKER_BEFORE_DLL</c> set to another build's Broker.dll, that build is measured first,
+/// in the same run, as "shop broker (before)".
+/// </summary>
+public sealed class WireWorkloads : IWorkload
+{
+    private static readonly string[] QuietBroker = ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information"];
+
+    private const string System = "shop broker";
+
+    public string Name => "wire";
+
+    public string Description => "our broker at the wire (pre-encoded batches, requests in flight): its own ceiling";
+
+    public async Task<IReadOnlyList<Figure>> RunAsync(BenchSettings settings, IProgress<string> progress, CancellationToken cancellationToken)
+    {
+        var figures = new List<Figure>();
+        if (Environment.GetEnvironmentVariable("SHOP_BROKER_BEFORE_DLL") is { Length: > 0 } before)
+        {
+            figures.AddRange(await MeasureAsync(settings, progress, $"{System} (before)", before, cancellationToken));
+        }
+        figures.AddRange(await MeasureAsync(settings, progress, System, null, cancellationToken));
+        return figures;
+    }
+
+    private async Task<List<Figure>> MeasureAsync(BenchSettings settings, IProgress<string> progress, string system, string? dll, CancellationToken cancellationToken)
+    {
+        var figures = new List<Figure>();
+        var duration = settings.Scale(TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(0.5));
+        var dd = settings.Find(MachineLimits.WorkloadName, "sequential write + fdatasync");
+        var tcp = settings.Find(MachineLimits.WorkloadName, "TCP bandwidth");
+        var fsync = settings.Find(MachineLimits.WorkloadName, "4 KiB append + fdatasync p99.9");
+        void Add(string metric, double value, string unit, Figure? reference = null, double? ratio = null, string? target = null, bool? met = null) =>
+            figures.Add(new Figure(Name, system, metric, value, unit, reference?.Metric, ratio, target, met));
+
+        double durable16k;
+        await using (var broker = await StartAsync(settings, dll, "--Broker:FlushPolicy=Always"))
+        {
+            await CreateTopicsAsync(broker, cancellationToken,
+                ("durable-1m", 1, null), ("durable-16k", 1, null), ("small", 4, null), ("rolling", 1, 4 << 20));
+            var kib = Batches(1, 1_000_000, 1024);
+            progress.Report($"{system}: produce 1 KiB, acks=all, flush always, 1 MB batches, 8 in flight");
+            var (big, bigUse) = await WithRuntimeAsync(broker, () => ProduceAsync(broker, "durable-1m", kib, -1, 8, duration, cancellationToken), cancellationToken);
+            var ddRatio = dd is null ? (double?)null : big.MegabytesPerSecond / dd.Value;
+            Add("durable produce 1 KiB, 1 MB batches", big.MegabytesPerSecond, "MB/s", dd, ddRatio, "≥ 0.8", ddRatio >= 0.8);
+            AddAllocation(Add, "durable produce 1 KiB", bigUse, big.Bytes);
+
+            progress.Report($"{system}: produce 1 KiB, acks=all, flush always, 16 KB batches, 5 in flight (the Java client's defaults)");
+            var small16 = await ProduceAsync(broker, "durable-16k", Batches(1, 16_384, 1024), -1, 5, duration, cancellationToken);
+            durable16k = small16.MegabytesPerSecond;
+
+            progress.Report($"{system}: produce 100 B, acks=1, 4 partitions, 256 KB batches, 8 in flight");
+            var hundred = await ProduceAsync(broker, "small", Batches(4, 256 << 10, 100), 1, 8, duration, cancellationToken);
+            Add("produce 100 B, acks=1, 4 partitions", hundred.RecordsPerSecond, "records/s");
+
+            progress.Report($"{system}: consume the 1 KiB backlog ({big.Bytes >> 20} MiB), one fetch in flight");
+            var (read, readUse) = await WithRuntimeAsync(broker, () => ConsumeAsync(broker, "durable-1m", big.Records, cancellationToken), cancellationToken);
+            var tcpRatio = tcp is null ? (double?)null : read.MegabytesPerSecond / tcp.Value;
+            Add("consume 1 KiB backlog", read.MegabytesPerSecond, "MB/s", tcp, tcpRatio, "≥ 0.5", tcpRatio >= 0.5);
+            AddAllocation(Add, "consume 1 KiB", readUse, read.Bytes);
+
+            progress.Report($"{system}: consume partition 0 of the 100 B backlog");
+            var readSmall = await ConsumeAsync(broker, "small", hundred.Records / 4, cancellationToken);
+            Add("consume 100 B backlog", readSmall.RecordsPerSecond, "records/s", null, null, "≥ 3,000,000", readSmall.RecordsPerSecond >= 3_000_000);
+
+            progress.Report($"{system}: produce latency, 16 KB batches one at a time, acks=all, segments of 4 MiB");
+            var rolling = await ProduceAsync(broker, "rolling", Batches(1, 16_384, 1024), -1, 1, duration, cancellationToken);
+            Add("durable produce latency p50 (rolling segments)", rolling.Latency.Percentile(50), "µs");
+            Add("durable produce latency p99 (rolling segments)", rolling.Latency.Percentile(99), "µs");
+            var p999 = rolling.Latency.Percentile(99.9);
+            var fsyncRatio = fsync is null ? (double?)null : p999 / fsync.Value;
+            Add("durable produce latency p99.9 (rolling segments)", p999, "µs", fsync, fsyncRatio, "≤ 3", fsyncRatio <= 3);
+            Add("segments rolled during the latency run", rolling.Bytes / (4 << 20), "segments");
+        }
+
+        await using (var broker = await StartAsync(settings, dll, "--Broker:FlushPolicy=Interval"))
+        {
+            await CreateTopicsAsync(broker, cancellationToken, ("interval-16k", 1, null));
+            progress.Report($"{system}: produce 1 KiB, acks=all, flush interval, 16 KB batches, 5 in flight");
+            var interval = await ProduceAsync(broker, "interval-16k", Batches(1, 16_384, 1024), -1, 5, duration, cancellationToken);
+            var ratio = durable16k / interval.MegabytesPerSecond;
+            figures.Add(new Figure(Name, system, "durable produce 1 KiB, 16 KB batches", durable16k, "MB/s",
+                "same under flush interval", ratio, "≥ 0.7", ratio >= 0.7, $"interval: {interval.MegabytesPerSecond:N0} MB/s"));
+        }
+        return figures;
+    }
+
+    private static void AddAllocation(Action<string, double, string, Figure?, double?, string?, bool?> add, string what, RuntimeUse use, long bytesMoved)
+    {
+        var perByte = (double)use.AllocatedBytes / Math.Max(1, bytesMoved);
+        add($"{what}: bytes allocated per byte", perByte, "B/B", null, null, "≤ 0.05", perByte <= 0.05);
+        add($"{what}: gen2 collections", use.Gen2PerSecond, "/s", null, null, "≤ 1", use.Gen2PerSecond <= 1);
+        add($"{what}: GC pause", use.GcPauseShare * 100, "% of time", null, null, null, null);
+        add($"{what}: broker CPU", use.CpuCores * 100, "% of a core", null, null, null, null);
+    }
+
+    private static Task<BrokerProcess> StartAsync(BenchSettings settings, string? dll, params string[] args)
+    {
+        string[] all = [.. QuietBroker, .. args];
+        return dll is null ? BrokerProcess.StartInAsync(settings.ScratchDir, all) : BrokerProcess.StartBuildInAsync(dll, settings.ScratchDir, all);
+    }
+
+    private static async Task<(T Result, RuntimeUse Use)> WithRuntimeAsync<T>(BrokerProcess broker, Func<Task<T>> run, CancellationToken cancellationToken)
+    {
+        var before = await RuntimeCounters.ReadAsync(broker, cancellationToken);
+        var watch = global::System.Diagnostics.Stopwatch.StartNew();
+        var result = await run();
+        var elapsed = watch.Elapsed;
+        var after = await RuntimeCounters.ReadAsync(broker, cancellationToken);
+        return (result, after.Since(before, elapsed));
+    }
+
+    private static byte[][] Batches(int partitions, int batchBytes, int valueSize)
+    {
+        var batch = WireConnection.RecordBatch(WireConnection.RecordsPerBatch(batchBytes, valueSize), valueSize);
+        return Enumerable.Repeat(batch, partitions).ToArray();
+    }
+
+    private static async Task<ProduceRun> ProduceAsync(BrokerProcess broker, string topic, byte[][] batches, short acks, int window, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        await using var connection = await WireConnection.ConnectAsync(broker.Port, cancellationToken);
+        return await connection.ProduceAsync(topic, batches, acks, window, duration, cancellationToken);
+    }
+
+    private static async Task<ConsumeRun> ConsumeAsync(BrokerProcess broker, string topic, long endOffset, CancellationToken cancellationToken)
+    {
+        await using var connection = await WireConnection.ConnectAsync(broker.Port, cancellationToken);
+        return await connection.ConsumeAsync(topic, endOffset, 8 << 20, cancellationToken);
+    }
+
+    private static async Task CreateTopicsAsync(BrokerProcess broker, CancellationToken cancellationToken, params (string Name, int Partitions, int? SegmentBytes)[] topics)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.BootstrapServers }).Build();
+        await admin.CreateTopicsAsync(topics.Select(t => new TopicSpecification
+        {
+            Name = t.Name,
+            NumPartitions = t.Partitions,
+            ReplicationFactor = 1,
+            Configs = t.SegmentBytes is { } bytes ? new Dictionary<string, string> { ["segment.bytes"] = bytes.ToString() } : null,
+        }));
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+}
