@@ -7,8 +7,11 @@ using Shop.Broker.Telemetry;
 
 namespace Shop.Broker.Apis;
 
-/// <summary>What one frame led to: a response frame to send (or nothing: acks=0), then closing the connection when there is a reason to.</summary>
-public readonly record struct RequestOutcome(ReadOnlyMemory<byte>? Response, string? CloseReason)
+/// <summary>
+/// What one frame led to: a response frame to send (or nothing: acks=0), then closing the connection
+/// when there is a reason to. <paramref name="Buffer"/> holds the response: dispose it once it is sent.
+/// </summary>
+public readonly record struct RequestOutcome(ReadOnlyMemory<byte>? Response, string? CloseReason, IDisposable? Buffer = null)
 {
     public static RequestOutcome Close(string reason) => new(null, reason);
 }
@@ -71,7 +74,7 @@ public sealed class ApiRegistry
                 + $"(client {header.ClientId}): set security.protocol={session.Endpoint.Name} and a SASL mechanism with credentials");
         }
 
-        var response = new KafkaWriter();
+        var response = KafkaWriter.Pooled();
         new ResponseHeader { CorrelationId = header.CorrelationId }
             .Write(response, ResponseHeader.VersionFor(header.RequestApiKey, versions.IsFlexible(header.RequestApiVersion)));
 
@@ -83,11 +86,17 @@ public sealed class ApiRegistry
             var apiTag = new KeyValuePair<string, object?>("kafka.api", _names[header.RequestApiKey]);
             BrokerTelemetry.Requests.Add(1, apiTag);
             BrokerTelemetry.RequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, apiTag);
-            return new RequestOutcome(respond ? response.ToFrame() : null, session.CloseAfterResponse);
+            return new RequestOutcome(respond ? response.ToFrame() : null, session.CloseAfterResponse, response);
         }
         catch (MalformedRequestException ex)
         {
+            response.Dispose();
             return RequestOutcome.Close($"malformed API key {header.RequestApiKey} v{header.RequestApiVersion} request: {ex.Message} (client {header.ClientId})");
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
         }
     }
 }

@@ -11,17 +11,41 @@ namespace Shop.Broker.Apis;
 /// limits (only the first partition with data may exceed them, by one batch). Records are never
 /// null. No transactions: the last stable offset is the high watermark. No fetch sessions (clients
 /// send id 0, epoch -1), so forgotten topics (v7+) and the rack id (v11+) are ignored. Needs READ
-/// on each topic (TOPIC_AUTHORIZATION_FAILED otherwise).
+/// on each topic (TOPIC_AUTHORIZATION_FAILED otherwise). The records are read into pooled buffers
+/// and copied once into the (pooled) answer, sized for them up front; the buffers go back to the
+/// pool as soon as the answer is written, so a fetch of megabytes allocates next to nothing.
 /// </summary>
-public sealed class FetchApi(LogManager logs) : KafkaApi<FetchRequest, FetchResponse>
+public sealed class FetchApi(LogManager logs) : KafkaApi
 {
     public override ApiVersionRange Versions { get; } = new(ApiKeys.Fetch, 4, 11, FetchRequest.FlexibleFrom);
 
-    protected override async ValueTask<FetchResponse?> HandleAsync(FetchRequest request, KafkaRequest context, CancellationToken cancellationToken)
+    public override async ValueTask<bool> HandleAsync(KafkaRequest context, KafkaWriter response, CancellationToken cancellationToken)
+    {
+        var request = Parse(context);
+        var refused = request.Topics.Select(t => t.Topic).Distinct().Where(t => !context.AllowsOnTopic(Security.AclOperation.Read, t)).ToHashSet();
+        var results = await FetchAsync(request, refused, cancellationToken);
+        try
+        {
+            response.EnsureCapacity(results.Sum(r => r.Records.Length) + 1024);
+            Answer(request, refused, results).Write(response, context.Version);
+            return true;
+        }
+        finally
+        {
+            FetchOutcome.ReturnToPool(results);
+        }
+    }
+
+    private static FetchRequest Parse(KafkaRequest context)
+    {
+        var reader = context.BodyReader();
+        return FetchRequest.Read(ref reader, context.Version);
+    }
+
+    private Task<IReadOnlyList<FetchOutcome>> FetchAsync(FetchRequest request, HashSet<string> refused, CancellationToken cancellationToken)
     {
         // Isolation level: without transactions both levels read up to the high watermark.
         var targets = new List<FetchTarget>();
-        var refused = request.Topics.Select(t => t.Topic).Distinct().Where(t => !context.AllowsOnTopic(Security.AclOperation.Read, t)).ToHashSet();
         foreach (var fetchTopic in request.Topics)
         {
             TopicLog? topic = null;
@@ -30,9 +54,12 @@ public sealed class FetchApi(LogManager logs) : KafkaApi<FetchRequest, FetchResp
                 topic is not null && p.Partition >= 0 && p.Partition < topic.Partitions.Count ? topic.Partitions[p.Partition] : null,
                 p.FetchOffset, p.PartitionMaxBytes)));
         }
-        var results = await LongPollFetch.ReadAsync(targets, request.MaxBytes, request.MinBytes,
+        return LongPollFetch.ReadAsync(targets, request.MaxBytes, request.MinBytes,
             TimeSpan.FromMilliseconds(Math.Max(0, request.MaxWaitMs)), TimeProvider.System, cancellationToken);
+    }
 
+    private static FetchResponse Answer(FetchRequest request, HashSet<string> refused, IReadOnlyList<FetchOutcome> results)
+    {
         // Throttle time always 0 (kafkajs would treat it as client throttling); session id 0: sessions not used.
         var response = new FetchResponse();
         var r = 0;

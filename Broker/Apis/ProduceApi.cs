@@ -9,7 +9,9 @@ namespace Shop.Broker.Apis;
 /// Produce v3–7 (record batch v2; v7 allows zstd). acks=-1 (all) is answered only once the records
 /// are durable per the flush policy; acks=1 once written; acks=0 gets no response at all. Batches
 /// are stored verbatim: never decompressed, never recompressed. The partitions of one request are
-/// appended concurrently so that their fsyncs can share a group commit. Needs WRITE on each topic
+/// appended concurrently so that their fsyncs can share a group commit. Every append of a request
+/// is done before its handler first waits (for the fsync): the connection relies on that to read the
+/// next Produce while this one waits, with appends still in arrival order. Needs WRITE on each topic
 /// (TOPIC_AUTHORIZATION_FAILED otherwise, and nothing of that topic is appended).
 /// </summary>
 public sealed class ProduceApi(LogManager logs, ILogger<ProduceApi> logger) : KafkaApi<ProduceRequest, ProduceResponse>
@@ -68,7 +70,8 @@ public sealed class ProduceApi(LogManager logs, ILogger<ProduceApi> logger) : Ka
         using var activity = BrokerTelemetry.StartProduce(name, index, recordSet.Span);
         try
         {
-            var appended = await partition.AppendAsync(recordSet, durable, cancellationToken);
+            // The frame is this request's own buffer (see RequestFrame): the log rewrites the offsets in it instead of copying it.
+            var appended = await partition.AppendAsync(System.Runtime.InteropServices.MemoryMarshal.AsMemory(recordSet), durable, cancellationToken);
             activity?.SetTag("messaging.kafka.offset", appended.BaseOffset);
             return new() { Index = index, ErrorCode = (short)ErrorCode.None, BaseOffset = appended.BaseOffset, LogStartOffset = partition.LogStartOffset };
         }

@@ -10,7 +10,8 @@ namespace Shop.Broker.Network;
 
 /// <summary>
 /// One Kafka client connection: size-prefixed frames are read from the pipe (partial and coalesced
-/// frames both handled), handled one after another, and answered in request order. A frame that
+/// frames both handled), handled in arrival order and answered in request order; Produce requests are
+/// pipelined (see <see cref="HandleAsync"/>). A frame that
 /// is too large, too small or unparseable closes this connection only. Limits keep one client from
 /// taking the broker down: connections over <see cref="ConnectionLimits"/> are closed on arrival, a
 /// frame's bytes are reserved from <see cref="RequestMemory"/> before it is buffered, and a
@@ -48,7 +49,6 @@ public sealed class KafkaConnectionHandler(
     {
         logger.LogDebug("Kafka connection {ConnectionId} from {Remote}", connection.ConnectionId, connection.RemoteEndPoint);
         var input = connection.Transport.Input;
-        var output = connection.Transport.Output;
         using var closing = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, lifetime.ApplicationStopping);
         var closed = closing.Token;
         var idleTimeout = TimeSpan.FromMilliseconds(options.ConnectionsMaxIdleMs);
@@ -58,6 +58,7 @@ public sealed class KafkaConnectionHandler(
             ? e
             : throw new InvalidOperationException("A Kafka connection without its listener: bind Kafka ports through KafkaListener.");
         var session = new KafkaSession(endpoint, address is null ? "unknown" : $"/{address}");
+        var responses = new ResponseQueue(connection.Transport.Output, () => idle.CancelAfter(idleTimeout), closing, logger, connection.RemoteEndPoint);
         RequestMemory.Reservation? reservation = null;
         BrokerTelemetry.ActiveConnections.Add(1);
         try
@@ -80,28 +81,17 @@ public sealed class KafkaConnectionHandler(
                     reservation ??= await memory.ReserveAsync(4 + size, waiting.Token);
                     if (buffer.Length < 4 + size) break;
 
-                    // Copied: handlers may keep slices of the frame while awaiting.
-                    var frame = buffer.Slice(4, size).ToArray();
-                    buffer = buffer.Slice(4 + size);
-                    BrokerTelemetry.BytesIn.Add(4 + frame.Length);
-                    var outcome = await apis.HandleAsync(frame, session, closed);
-                    if (outcome.Response is { } response)
-                    {
-                        BrokerTelemetry.BytesOut.Add(response.Length);
-                        await output.WriteAsync(response, closed);
-                    }
-                    reservation.Dispose();
+                    var frame = RequestFrame.CopyFrom(buffer.Slice(4, size), reservation);
                     reservation = null;
-                    idle.CancelAfter(idleTimeout);
-                    if (outcome.CloseReason is not null)
-                    {
-                        logger.LogWarning("Closing Kafka connection {Remote}: {Reason}", connection.RemoteEndPoint, outcome.CloseReason);
-                        return;
-                    }
+                    buffer = buffer.Slice(4 + size);
+                    BrokerTelemetry.BytesIn.Add(4 + size);
+                    if (!await HandleAsync(frame, session, responses, closed)) return;
                 }
                 input.AdvanceTo(buffer.Start, buffer.End);
-                if (result.IsCompleted) return;
+                if (result.IsCompleted) break;
             }
+            // The client finished sending: it still gets every answer due.
+            await responses.DrainAsync();
         }
         catch (OperationCanceledException) when (idle.IsCancellationRequested && !closed.IsCancellationRequested)
         {
@@ -110,7 +100,7 @@ public sealed class KafkaConnectionHandler(
         }
         catch (OperationCanceledException) when (closed.IsCancellationRequested)
         {
-            // the client went away
+            // the client went away, or an answer said to close
         }
         catch (ConnectionResetException)
         {
@@ -123,10 +113,35 @@ public sealed class KafkaConnectionHandler(
         finally
         {
             reservation?.Dispose();
+            await closing.CancelAsync();
+            await responses.DisposeAsync();
             BrokerTelemetry.ActiveConnections.Add(-1);
             await input.CompleteAsync();
-            await output.CompleteAsync();
+            await connection.Transport.Output.CompleteAsync();
         }
+    }
+
+    /// <summary>
+    /// Starts one request. A Produce is pipelined: its appends are done, in arrival order, by the
+    /// time its handler first waits (for the group commit's fsync), so the next frame is read while
+    /// it waits, and the fsyncs of one connection's requests are shared. Anything else runs alone,
+    /// as Kafka runs every request: after every earlier answer is written, and before the next frame
+    /// is read. Returns false when the connection is to close.
+    /// </summary>
+    private async ValueTask<bool> HandleAsync(RequestFrame frame, KafkaSession session, ResponseQueue responses, CancellationToken closed)
+    {
+        var pipelined = frame.ApiKey == ApiKeys.Produce;
+        if (!pipelined)
+        {
+            await responses.DrainAsync();
+            closed.ThrowIfCancellationRequested(); // an earlier answer closed the connection
+        }
+        var outcome = apis.HandleAsync(frame.Memory, session, closed).AsTask();
+        await responses.EnqueueAsync(frame, outcome, closed); // the frame is the queue's from here
+        // A refusal that closes the connection comes before any wait; the answers due before it still go out.
+        var closes = outcome.IsCompletedSuccessfully && outcome.Result.CloseReason is not null;
+        if (!pipelined || closes) await responses.DrainAsync();
+        return !closes && !closed.IsCancellationRequested;
     }
 
     /// <summary>The size prefix of the frame at the front of <paramref name="buffer"/> (which holds at least 4 bytes).</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -5,10 +6,13 @@ namespace Shop.Broker.Protocol;
 
 /// <summary>
 /// Builds one response frame: reserves the 4-byte size prefix, then Kafka's big-endian primitives,
-/// classic and compact. <see cref="ToFrame"/> patches the size in.
+/// classic and compact. <see cref="ToFrame"/> patches the size in. A response frame is built in a
+/// buffer from the shared pool (<see cref="Pooled"/>), given back once it is written to the socket,
+/// so that answers of megabytes (fetches) do not each land on the large-object heap.
 /// </summary>
-public sealed class KafkaWriter
+public sealed class KafkaWriter : IDisposable
 {
+    private readonly bool _pooled;
     private byte[] _buffer;
     private int _length;
 
@@ -18,18 +22,52 @@ public sealed class KafkaWriter
         _length = 4; // the frame size, patched in ToFrame
     }
 
+    private KafkaWriter(byte[] rented)
+    {
+        _pooled = true;
+        _buffer = rented;
+        _length = 4;
+    }
+
+    /// <summary>A writer whose buffer comes from, and goes back to (<see cref="Dispose"/>), the shared pool.</summary>
+    public static KafkaWriter Pooled(int initialCapacity = 4096) => new(ArrayPool<byte>.Shared.Rent(initialCapacity));
+
     /// <summary>Bytes written after the size prefix.</summary>
     public int BodyLength => _length - 4;
 
+    /// <summary>Makes room for <paramref name="bytes"/> more at once (a fetch knows its records' size) instead of growing step by step.</summary>
+    public void EnsureCapacity(int bytes)
+    {
+        if (_length + bytes > _buffer.Length) Resize(_length + bytes);
+    }
+
     private Span<byte> Grow(int count)
     {
-        if (_length + count > _buffer.Length)
-        {
-            Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, _length + count));
-        }
+        if (_length + count > _buffer.Length) Resize(Math.Max(_buffer.Length * 2, _length + count));
         var span = _buffer.AsSpan(_length, count);
         _length += count;
         return span;
+    }
+
+    private void Resize(int capacity)
+    {
+        if (!_pooled)
+        {
+            Array.Resize(ref _buffer, capacity);
+            return;
+        }
+        var larger = ArrayPool<byte>.Shared.Rent(capacity);
+        _buffer.AsSpan(0, _length).CopyTo(larger);
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = larger;
+    }
+
+    /// <summary>Gives a pooled buffer back: the frame from <see cref="ToFrame"/> is invalid from here on.</summary>
+    public void Dispose()
+    {
+        if (!_pooled || _buffer.Length == 0) return;
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = [];
     }
 
     public void WriteInt8(sbyte value) => Grow(1)[0] = (byte)value;

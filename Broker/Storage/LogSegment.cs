@@ -205,9 +205,10 @@ internal sealed class LogSegment
     /// <summary>
     /// Whole batches below <paramref name="endOffset"/> from the one containing <paramref name="offset"/>,
     /// up to <paramref name="maxBytes"/>; the first batch even when larger, if <paramref name="minOneBatch"/>.
-    /// Empty when the segment holds nothing at or after the offset.
+    /// Empty when the segment holds nothing at or after the offset. With <paramref name="pooled"/> the
+    /// bytes are in a buffer rented from the shared pool (longer than the segment's length), the caller's to return.
     /// </summary>
-    public byte[] Read(long offset, int maxBytes, long endOffset, bool minOneBatch)
+    public ArraySegment<byte> Read(long offset, int maxBytes, long endOffset, bool minOneBatch, bool pooled = false)
     {
         var size = Size;
         var position = _index.FloorPosition(offset - BaseOffset);
@@ -229,9 +230,11 @@ internal sealed class LogSegment
             if ((position > start || !minOneBatch) && position - start + h.TotalSize > maxBytes) break;
             position += h.TotalSize;
         }
-        var result = new byte[position - start];
-        _log.ReadExactly(result, start);
-        return result;
+        var length = (int)(position - start);
+        if (length == 0) return ArraySegment<byte>.Empty;
+        var result = pooled ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : new byte[length];
+        _log.ReadExactly(result.AsSpan(0, length), start);
+        return new ArraySegment<byte>(result, 0, length);
     }
 
     /// <summary>The first batch below <paramref name="endOffset"/> whose max timestamp is ≥ <paramref name="timestamp"/>, whole.</summary>

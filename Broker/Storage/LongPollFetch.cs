@@ -3,8 +3,18 @@ namespace Shop.Broker.Storage;
 /// <summary>One partition of a fetch: where to read and how much; <see cref="Log"/> null for an unknown partition.</summary>
 public sealed record FetchTarget(PartitionLog? Log, long Offset, int MaxBytes);
 
-/// <summary>What a fetch got from one partition.</summary>
-public sealed record FetchOutcome(FetchError Error, long HighWatermark, long LogStartOffset, ReadOnlyMemory<byte> Records);
+/// <summary>What a fetch got from one partition; <paramref name="Pooled"/>: the pool's buffer the records are in.</summary>
+public sealed record FetchOutcome(FetchError Error, long HighWatermark, long LogStartOffset, ReadOnlyMemory<byte> Records, byte[]? Pooled = null)
+{
+    /// <summary>Gives the records' buffers back to the pool: once they are written into the answer, or read again.</summary>
+    public static void ReturnToPool(IEnumerable<FetchOutcome> outcomes)
+    {
+        foreach (var outcome in outcomes)
+        {
+            if (outcome.Pooled is not null) System.Buffers.ArrayPool<byte>.Shared.Return(outcome.Pooled);
+        }
+    }
+}
 
 public enum FetchError
 {
@@ -18,7 +28,8 @@ public enum FetchError
 /// gets at most its own max, the response at most the fetch's max, except that the first
 /// partition with data may return one whole batch beyond both (so a large record is never stuck).
 /// Long poll: until MinBytes are there or MaxWait passes, woken by the high watermark of any
-/// partition moving past what was read, never by a timer.
+/// partition moving past what was read, never by a timer. Records are read into buffers from the
+/// shared pool: the caller returns them (<see cref="FetchOutcome.ReturnToPool"/>) once they are sent.
 /// </summary>
 public static class LongPollFetch
 {
@@ -39,6 +50,7 @@ public static class LongPollFetch
                 .Select(p => p.First.Log!.WaitForDataAsync(Math.Max(p.First.Offset, p.Second.HighWatermark), wait.Token))
                 .ToList();
             if (wakeUps.Count == 0) break;
+            FetchOutcome.ReturnToPool(results); // read again below
             try
             {
                 await Task.WhenAny(wakeUps).Unwrap();
@@ -79,8 +91,8 @@ public static class LongPollFetch
         {
             var limit = Math.Max(0, Math.Min(target.MaxBytes, budget));
             if (limit == 0 && !firstWithData) return new FetchOutcome(FetchError.None, log.HighWatermark, log.LogStartOffset, ReadOnlyMemory<byte>.Empty);
-            var read = log.Read(target.Offset, limit, minOneBatch: firstWithData);
-            return new FetchOutcome(FetchError.None, read.HighWatermark, read.LogStartOffset, read.Records);
+            var read = log.Read(target.Offset, limit, minOneBatch: firstWithData, pooled: true);
+            return new FetchOutcome(FetchError.None, read.HighWatermark, read.LogStartOffset, read.Records, read.Pooled);
         }
         catch (OffsetOutOfRangeException)
         {

@@ -138,11 +138,13 @@ public sealed class PartitionLog
     /// received, one or more v2 batches). All or nothing: a bad batch rejects the whole set with
     /// <see cref="CorruptRecordException"/>. With <paramref name="durable"/> and the flush policy
     /// <c>always</c> the task completes only after the bytes are fsynced. Returns the offsets given.
+    /// The batches' base offsets and leader epochs are rewritten in place, and the bytes are written
+    /// to the segment before the call returns or first waits: the caller may reuse the buffer then.
     /// </summary>
-    public async ValueTask<AppendResult> AppendAsync(ReadOnlyMemory<byte> recordSet, bool durable, CancellationToken cancellationToken = default)
+    public async ValueTask<AppendResult> AppendAsync(Memory<byte> recordSet, bool durable, CancellationToken cancellationToken = default)
     {
-        var batches = recordSet.ToArray(); // owned copy: base offsets are rewritten in place
-        var headers = RecordBatch.ValidateRecordSet(batches);
+        var batches = recordSet;
+        var headers = RecordBatch.ValidateRecordSet(batches.Span);
         var settings = _settings();
         foreach (var h in headers)
         {
@@ -169,7 +171,7 @@ public sealed class PartitionLog
                 {
                     if (i > 0 && _producers.Check(headers[i]) is not null)
                         throw new OutOfOrderSequenceException("a record set may not mix a retried batch with new ones");
-                    RecordBatch.AssignOffsetAndEpoch(batches.AsSpan(position), nextOffset, LeaderEpoch);
+                    RecordBatch.AssignOffsetAndEpoch(batches.Span[position..], nextOffset, LeaderEpoch);
                     headers[i] = headers[i] with { BaseOffset = nextOffset };
                     nextOffset = headers[i].LastOffset + 1;
                     position += headers[i].TotalSize;
@@ -177,7 +179,7 @@ public sealed class PartitionLog
                 try
                 {
                     var active = RollIfNeeded(settings, batches.Length, baseOffset);
-                    active.Append(batches, headers);
+                    active.Append(batches.Span, headers);
                 }
                 catch (IOException ex)
                 {
@@ -330,9 +332,11 @@ public sealed class PartitionLog
     /// <paramref name="offset"/>, up to about <paramref name="maxBytes"/>; with
     /// <paramref name="minOneBatch"/> the first batch even when it is larger (Kafka does this for the
     /// first partition of a fetch only). Empty at or past the high watermark. Throws
-    /// <see cref="OffsetOutOfRangeException"/> outside [LogStartOffset, LogEndOffset].
+    /// <see cref="OffsetOutOfRangeException"/> outside [LogStartOffset, LogEndOffset]. With
+    /// <paramref name="pooled"/> the records are in a buffer from the shared pool: give it back with
+    /// <see cref="FetchedRecords.ReturnToPool"/> once they are sent.
     /// </summary>
-    public FetchedRecords Read(long offset, int maxBytes, bool minOneBatch = true)
+    public FetchedRecords Read(long offset, int maxBytes, bool minOneBatch = true, bool pooled = false)
     {
         while (true)
         {
@@ -344,13 +348,13 @@ public sealed class PartitionLog
             if (offset < start || offset > end)
                 throw new OffsetOutOfRangeException($"offset {offset} is outside [{start}, {end}] of {Topic}-{Partition}");
             if (offset >= highWatermark) return new FetchedRecords(ReadOnlyMemory<byte>.Empty, highWatermark, start);
-            if (ReadSegments(segments, offset, maxBytes, highWatermark, minOneBatch) is { } records)
-                return new FetchedRecords(records, highWatermark, start);
+            if (ReadSegments(segments, offset, maxBytes, highWatermark, minOneBatch, pooled) is { } records)
+                return new FetchedRecords(records, highWatermark, start, pooled && records.Count > 0 ? records.Array : null);
             // A segment was retired (compaction, retention) while this read ran: read the new list.
         }
     }
 
-    private static byte[]? ReadSegments(LogSegment[] segments, long offset, int maxBytes, long endOffset, bool minOneBatch)
+    private static ArraySegment<byte>? ReadSegments(LogSegment[] segments, long offset, int maxBytes, long endOffset, bool minOneBatch, bool pooled)
     {
         for (var i = FindSegment(segments, offset); i < segments.Length; i++)
         {
@@ -359,15 +363,15 @@ public sealed class PartitionLog
             if (!segment.TryAcquire()) return null;
             try
             {
-                var bytes = segment.Read(Math.Max(offset, segment.BaseOffset), maxBytes, endOffset, minOneBatch);
-                if (bytes.Length > 0) return bytes;
+                var bytes = segment.Read(Math.Max(offset, segment.BaseOffset), maxBytes, endOffset, minOneBatch, pooled);
+                if (bytes.Count > 0) return bytes;
             }
             finally
             {
                 segment.Release();
             }
         }
-        return [];
+        return ArraySegment<byte>.Empty;
     }
 
     private static int FindSegment(LogSegment[] segments, long offset)
@@ -552,8 +556,14 @@ public sealed class PartitionLog
 /// <param name="LogAppendTime">-1: CreateTime topics report no append time.</param>
 public readonly record struct AppendResult(long BaseOffset, long LastOffset, long LogAppendTime = -1);
 
-/// <summary>Batches read for a fetch, with the high watermark and log start offset they were read against.</summary>
-public readonly record struct FetchedRecords(ReadOnlyMemory<byte> Records, long HighWatermark, long LogStartOffset);
+/// <summary>Batches read for a fetch, with the high watermark and log start offset they were read against; <paramref name="Pooled"/>: the buffer they are in, when it is the pool's.</summary>
+public readonly record struct FetchedRecords(ReadOnlyMemory<byte> Records, long HighWatermark, long LogStartOffset, byte[]? Pooled = null)
+{
+    public void ReturnToPool()
+    {
+        if (Pooled is not null) System.Buffers.ArrayPool<byte>.Shared.Return(Pooled);
+    }
+}
 
 /// <summary>The partition was deleted (or the broker is stopping) while a request used it: Kafka's UNKNOWN_TOPIC_OR_PARTITION.</summary>
 public sealed class PartitionClosedException(string message) : Exception(message);

@@ -89,20 +89,13 @@ public sealed class BadInputTests(BrokerFixture fixture) : IClassFixture<BrokerF
         await connection.SendRequestAsync(0, 3, 10, RawKafkaConnection.ProduceBody("crc-check", 0, RawKafkaConnection.OneRecordBatch("bad", breakCrc: true)));
         var refused = await connection.ReadResponseAsync();
         Assert.NotNull(refused);
-        Assert.Equal(2, PartitionError(refused, "crc-check")); // CORRUPT_MESSAGE
+        Assert.Equal(2, RawKafkaConnection.ProduceError(refused, "crc-check")); // CORRUPT_MESSAGE
 
         // The same connection still works, and the good batch gets offset 0: nothing of the bad one was kept.
         await connection.SendRequestAsync(0, 3, 11, RawKafkaConnection.ProduceBody("crc-check", 0, RawKafkaConnection.OneRecordBatch("good")));
         var accepted = await connection.ReadResponseAsync();
         Assert.NotNull(accepted);
-        Assert.Equal(0, PartitionError(accepted, "crc-check"));
-        Assert.Equal(0, BaseOffset(accepted, "crc-check"));
+        Assert.Equal(0, RawKafkaConnection.ProduceError(accepted, "crc-check"));
+        Assert.Equal(0, RawKafkaConnection.ProduceBaseOffset(accepted, "crc-check"));
     }
-
-    // Produce v3 response: correlation id, [topic: string, [partition int32, error int16, base offset int64, append time int64]], throttle.
-    private static short PartitionError(byte[] response, string topic) => BinaryPrimitives.ReadInt16BigEndian(response.AsSpan(PartitionStart(topic) + 4));
-
-    private static long BaseOffset(byte[] response, string topic) => BinaryPrimitives.ReadInt64BigEndian(response.AsSpan(PartitionStart(topic) + 6));
-
-    private static int PartitionStart(string topic) => 4 + 4 + 2 + topic.Length + 4;
 }

@@ -28,7 +28,10 @@ public sealed class RawKafkaConnection : IDisposable
     public Task SendRawAsync(byte[] bytes) => _stream.WriteAsync(bytes).AsTask();
 
     /// <summary>Sends a request frame with header v1 and the given body.</summary>
-    public Task SendRequestAsync(short apiKey, short version, int correlationId, byte[] body)
+    public Task SendRequestAsync(short apiKey, short version, int correlationId, byte[] body) => SendRawAsync(RequestFrame(apiKey, version, correlationId, body));
+
+    /// <summary>A request frame with header v1 (size prefix included), to send alone or several at once.</summary>
+    public static byte[] RequestFrame(short apiKey, short version, int correlationId, byte[] body)
     {
         var clientId = "raw-test"u8.ToArray();
         var frame = new byte[4 + 2 + 2 + 4 + 2 + clientId.Length + body.Length];
@@ -40,7 +43,7 @@ public sealed class RawKafkaConnection : IDisposable
         BinaryPrimitives.WriteInt16BigEndian(span[12..], (short)clientId.Length);
         clientId.CopyTo(span[14..]);
         body.CopyTo(span[(14 + clientId.Length)..]);
-        return SendRawAsync(frame);
+        return frame;
     }
 
     /// <summary>The next response frame (without its size), or null when the broker closed the connection.</summary>
@@ -121,6 +124,13 @@ public sealed class RawKafkaConnection : IDisposable
         records.CopyTo(span[(at + 12)..]);
         return body;
     }
+
+    // Produce v3 response of one topic and partition: correlation id, [topic: string, [partition int32, error int16, base offset int64, append time int64]], throttle.
+    public static short ProduceError(byte[] response, string topic) => BinaryPrimitives.ReadInt16BigEndian(response.AsSpan(ProducePartitionStart(topic) + 4));
+
+    public static long ProduceBaseOffset(byte[] response, string topic) => BinaryPrimitives.ReadInt64BigEndian(response.AsSpan(ProducePartitionStart(topic) + 6));
+
+    private static int ProducePartitionStart(string topic) => 4 + 4 + 2 + Encoding.UTF8.GetByteCount(topic) + 4;
 
     public void Dispose() => _client.Dispose();
 }
