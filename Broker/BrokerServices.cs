@@ -14,7 +14,7 @@ public static class BrokerServices
         services.AddSingleton(options);
         services.AddSingleton(sp => new LogContext(
             options.TestFsyncDelayMs > 0 ? new SlowSyncDisk(new PhysicalDisk(), TimeSpan.FromMilliseconds(options.TestFsyncDelayMs)) : new PhysicalDisk(),
-            options, TimeProvider.System, StorageScheduler.ThreadPool, sp.GetRequiredService<ILoggerFactory>()));
+            options, TimeProvider.System, StorageScheduler.Default, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => new LogManager(sp.GetRequiredService<LogContext>()));
         services.AddSingleton<KafkaApi, ApiVersionsApi>();
         services.AddSingleton<KafkaApi, MetadataApi>();

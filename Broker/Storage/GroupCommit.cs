@@ -75,27 +75,26 @@ internal sealed class GroupCommit
         FlushOnce();
     }
 
+    /// <summary>One flush; if more was written meanwhile, the next goes to the back of the scheduler's queue, so busy partitions take turns.</summary>
     private void Run()
     {
-        while (true)
+        try
         {
-            try
+            FlushOnce();
+        }
+        catch (Exception)
+        {
+            return; // FlushOnce recorded the failure and failed the waiters
+        }
+        lock (_gate)
+        {
+            if (_writtenUpTo() <= _flushedUpTo && _waiters.Count == 0)
             {
-                FlushOnce();
-            }
-            catch (Exception)
-            {
-                return; // FlushOnce recorded the failure and failed the waiters
-            }
-            lock (_gate)
-            {
-                if (_writtenUpTo() <= _flushedUpTo && _waiters.Count == 0)
-                {
-                    _running = false;
-                    return;
-                }
+                _running = false;
+                return;
             }
         }
+        _scheduler.Schedule(Run);
     }
 
     private void FlushOnce()
@@ -142,21 +141,55 @@ internal sealed class GroupCommit
 
 /// <summary>
 /// Where the storage layer runs its background work (group commit flushes) and how it completes
-/// waiters. The broker uses the thread pool; the simulation tests run everything on their one
-/// thread, in an order the seed decides.
+/// waiters. The broker uses <see cref="FlushThreads"/>; the simulation tests run everything on their
+/// one thread, in an order the seed decides.
 /// </summary>
 public class StorageScheduler
 {
-    public static readonly StorageScheduler ThreadPool = new();
+    /// <summary>The broker's: a few threads of its own that do nothing but flush.</summary>
+    public static readonly StorageScheduler Default = new FlushThreads(4);
 
-    /// <summary>
-    /// A flush blocks in fsync: on a dedicated thread, not the pool's, or a few slow fsyncs starve
-    /// the pool on a 2-core machine and delay every request the pool serves (acks=1 answers too).
-    /// </summary>
     public virtual void Schedule(Action work) => Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>Continuations run off the completing thread, so one flush does not run every waiter's response.</summary>
     public virtual TaskCompletionSource NewCompletionSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>
+/// Flushes block in fsync, so they run on threads of their own, not the pool's: a few slow fsyncs
+/// would starve the pool on a 2-core machine and delay every request it serves (acks=1 answers
+/// too). The threads live as long as the process: a thread started per flush costs more than many
+/// a flush (measured with strace: a clone, runtime start-up reads and an exit around every fsync).
+/// Partitions take turns in one queue; as many fsyncs run at once as there are threads.
+/// </summary>
+public sealed class FlushThreads : StorageScheduler
+{
+    private readonly System.Collections.Concurrent.BlockingCollection<Action> _work = [];
+
+    public FlushThreads(int threads)
+    {
+        for (var i = 0; i < threads; i++)
+        {
+            new Thread(Work) { IsBackground = true, Name = $"flush-{i}" }.Start();
+        }
+    }
+
+    public override void Schedule(Action work) => _work.Add(work);
+
+    private void Work()
+    {
+        foreach (var work in _work.GetConsumingEnumerable())
+        {
+            try
+            {
+                work();
+            }
+            catch (Exception)
+            {
+                // a flush records its own failure (GroupCommit); this thread goes on serving the others
+            }
+        }
+    }
 }
 
 /// <summary>The partition cannot take writes: an fsync or write failed (Kafka's KAFKA_STORAGE_ERROR).</summary>

@@ -16,7 +16,7 @@ public sealed class SaslExchangeTests : IDisposable
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private CredentialStore OpenStore(Dictionary<string, string>? users = null) =>
-        new(new LogContext(new PhysicalDisk(), new BrokerOptions { DataDir = _dir, Users = users ?? [] }, TimeProvider.System, StorageScheduler.ThreadPool,
+        new(new LogContext(new PhysicalDisk(), new BrokerOptions { DataDir = _dir, Users = users ?? [] }, TimeProvider.System, StorageScheduler.Default,
             NullLoggerFactory.Instance), NullLogger<CredentialStore>.Instance);
 
     private static string Step(ISaslExchange exchange, string message)

@@ -39,7 +39,7 @@ internal sealed class StorageHarness : IDisposable
     public static StorageHarness Real(TimeProvider? time = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), "shop-storage-" + Guid.NewGuid().ToString("N")[..8]);
-        return new StorageHarness(new PhysicalDisk(), Path.Combine(dir, "data"), time ?? TimeProvider.System, StorageScheduler.ThreadPool, dir);
+        return new StorageHarness(new PhysicalDisk(), Path.Combine(dir, "data"), time ?? TimeProvider.System, StorageScheduler.Default, dir);
     }
 
     public SimulatedDisk SimulatedDisk => (SimulatedDisk)Disk;
