@@ -11,8 +11,8 @@ namespace Shop.Notifications;
 
 /// <summary>
 /// Sends queued e-mails over SMTP and records them as sent together with their NotificationSent
-/// events. A round sends what is queued (up to <see cref="MailQueue.RoundSize"/>) over one SMTP
-/// connection and records it in one transaction; a full round is followed by the next at once.
+/// events. A round sends what is queued (up to <see cref="MailQueue.RoundSize"/>) over a few SMTP
+/// connections at once and records it in one transaction; a full round is followed by the next at once.
 /// While SMTP fails, a circuit breaker stops hammering it; mails stay queued and go out later.
 /// Each mail's Message-ID is derived from the order, so a resend after a crash is recognisable.
 /// </summary>
@@ -44,10 +44,25 @@ public sealed class MailSender(MailQueue queue, ServiceDatabase database, Outbox
     }
 
     /// <summary>
+    /// SMTP connections a round sends over at once. The server answers each command of a mail in
+    /// turn, so one connection is bounded by round trips, not by either side's CPU: measured in the
+    /// shop bench, one connection fell behind 100 orders/s and a mail came seconds after its order.
+    /// </summary>
+    private const int Connections = 4;
+
+    /// <summary>Sends a round over up to <see cref="Connections"/> connections at once; returns the mails the server accepted.</summary>
+    private async Task<List<(QueuedMail Mail, Activity? Span)>> SendAsync(List<QueuedMail> mails, CancellationToken cancellationToken)
+    {
+        var lanes = mails.Chunk((mails.Count + Connections - 1) / Connections);
+        var sent = await Task.WhenAll(lanes.Select(lane => SendOverOneConnectionAsync(lane, cancellationToken)));
+        return [.. sent.SelectMany(s => s)];
+    }
+
+    /// <summary>
     /// Sends the mails in order over one connection; returns those the server accepted before any
     /// failure, each with its span (its NotificationSent belongs to the same trace).
     /// </summary>
-    private async Task<List<(QueuedMail Mail, Activity? Span)>> SendAsync(List<QueuedMail> mails, CancellationToken cancellationToken)
+    private async Task<List<(QueuedMail Mail, Activity? Span)>> SendOverOneConnectionAsync(IReadOnlyList<QueuedMail> mails, CancellationToken cancellationToken)
     {
         var sent = new List<(QueuedMail Mail, Activity? Span)>(mails.Count);
         try

@@ -30,6 +30,9 @@ public sealed class OutboxRelay(ServiceDatabase database, OutboxHandoff handoff,
         var readTable = true;
         long lastId = 0; // the newest row taken into a round, from the table or the hand-off
         var backOff = TimeSpan.Zero;
+        // The previous round's "sent" mark commits while this round is published: a row committed
+        // during a round waits for that round's acknowledgements only, not for a SQLite commit too.
+        var marking = Task.CompletedTask;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -37,6 +40,7 @@ public sealed class OutboxRelay(ServiceDatabase database, OutboxHandoff handoff,
                 List<OutboxMessage> round;
                 if (readTable | handoff.TakeOverflow())
                 {
+                    await marking; // or rows being marked would be read as unsent and go out twice
                     round = Unsent();
                     readTable = round.Count == MaxRound;
                 }
@@ -48,7 +52,8 @@ public sealed class OutboxRelay(ServiceDatabase database, OutboxHandoff handoff,
                 if (round.Count == 0) continue;
                 lastId = Math.Max(lastId, round[^1].Id);
                 var (sent, failure) = await PublishRoundAsync(round, stoppingToken);
-                if (sent.Count > 0) await MarkSentAsync(sent, stoppingToken);
+                await marking; // one mark at a time, in round order
+                if (sent.Count > 0) marking = MarkSentAsync(sent, stoppingToken);
                 if (failure is not null)
                 {
                     readTable = true;
@@ -65,6 +70,7 @@ public sealed class OutboxRelay(ServiceDatabase database, OutboxHandoff handoff,
             }
             catch (SqliteException ex)
             {
+                marking = Task.CompletedTask; // it failed: its rows go out again from the table, and the inbox drops the copies
                 readTable = true;
                 logger.LogWarning("Outbox relay will retry: {Error}", ex.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);

@@ -72,7 +72,7 @@ public sealed class ShopWorkload : IWorkload
         var warmup = await RunPhaseAsync(webshop, outcomes, 50, settings.Scale(TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(1)), cancellationToken);
         if (warmup.Missing > 0) throw new InvalidOperationException($"{warmup.Missing} warm-up orders never completed");
 
-        foreach (var rate in new[] { 100, 200 })
+        foreach (var rate in (Environment.GetEnvironmentVariable("BENCH_SHOP_RATES") ?? "100,200").Split(",").Select(int.Parse))
         {
             progress.Report($"{rate} orders/s for {phase.TotalSeconds:N0} s");
             usage.Start();
@@ -85,6 +85,7 @@ public sealed class ShopWorkload : IWorkload
             figures.Add(new Figure(Name, System, $"order → Completed p50 at {rate}/s", result.Latency.Percentile(50) / 1000, "ms"));
             figures.Add(new Figure(Name, System, $"order → Completed p99 at {rate}/s", p99 / 1000, "ms",
                 Target: rate == 200 ? "≤ 50 ms" : null, TargetMet: rate == 200 ? p99 <= 50_000 : null));
+            figures.AddRange(Hops(Name, rate, result, outcomes));
             foreach (var (process, percent) in cpu.OrderBy(c => c.Key))
             {
                 var isBrokerAt100 = rate == 100 && process == "broker";
@@ -114,7 +115,31 @@ public sealed class ShopWorkload : IWorkload
         return figures;
     }
 
-    private sealed record PhaseResult(LatencySamples Latency, double CompletedPerSecond, int Missing);
+    private sealed record PhaseResult(LatencySamples Latency, double CompletedPerSecond, int Missing, (string OrderId, long Started)[] Placed);
+
+    /// <summary>An order's path, event by event, as the topics show it: each hop is one service's consumer, handler, commit and relay, and the broker between.</summary>
+    private static readonly string[] OrderPath = ["OrderPlaced", "ItemsOrdered", "StockReserved", "OrderCompleted", "NotificationSent"];
+
+    /// <summary>p50 and p99 of each hop of the orders of a phase (the first from the POST), and Completed → Notified.</summary>
+    private static IEnumerable<Figure> Hops(string workload, int rate, PhaseResult result, OutcomeWatcher outcomes)
+    {
+        var previous = "POST";
+        foreach (var type in OrderPath)
+        {
+            var samples = new LatencySamples(result.Placed.Length);
+            foreach (var (orderId, started) in result.Placed)
+            {
+                var from = previous == "POST" ? started : outcomes.Seen.GetValueOrDefault((orderId, previous));
+                if (from != 0 && outcomes.Seen.TryGetValue((orderId, type), out var at)) samples.Add(from, at);
+            }
+            if (samples.Count > 0)
+            {
+                yield return new Figure(workload, System, $"hop {previous} → {type} p50 at {rate}/s", samples.Percentile(50) / 1000, "ms");
+                yield return new Figure(workload, System, $"hop {previous} → {type} p99 at {rate}/s", samples.Percentile(99) / 1000, "ms");
+            }
+            previous = type;
+        }
+    }
 
     private sealed record Accepted(string OrderId);
 
@@ -178,6 +203,11 @@ public sealed class ShopWorkload : IWorkload
         {
             await Task.Delay(20, cancellationToken);
         }
+        // Then each completed order's mail: its NotificationSent ends the path.
+        while (placed.Any(p => outcomes.Completed.ContainsKey(p.OrderId) && !outcomes.Seen.ContainsKey((p.OrderId, "NotificationSent"))) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, cancellationToken);
+        }
         var latency = new LatencySamples(placed.Length);
         long last = first;
         var missing = 0;
@@ -188,10 +218,9 @@ public sealed class ShopWorkload : IWorkload
             last = Math.Max(last, completed);
         }
         if (latency.Count == 0) throw new InvalidOperationException("no order completed");
-        return new PhaseResult(latency, latency.Count / Stopwatch.GetElapsedTime(first, last).TotalSeconds, missing);
+        return new PhaseResult(latency, latency.Count / Stopwatch.GetElapsedTime(first, last).TotalSeconds, missing, placed);
     }
 
-    /// <summary>Reads the orders topic from its end and notes when each order's OrderCompleted arrives.</summary>
     /// <summary>The AppHost's broker wants SASL: the bench reads as its admin, with a password it chose.</summary>
     private static readonly string AdminPassword = Guid.NewGuid().ToString("N");
 
@@ -201,13 +230,22 @@ public sealed class ShopWorkload : IWorkload
         SaslUsername = Shop.AppHost.BrokerAccessExtensions.AdminUser, SaslPassword = AdminPassword,
     };
 
+    /// <summary>
+    /// Reads the order's topics from their ends and notes when each event of each order arrives
+    /// (keyed by order id on every topic): OrderCompleted is an order's outcome, and the others
+    /// break its path down hop by hop.
+    /// </summary>
     private sealed class OutcomeWatcher : IDisposable
     {
+        private static readonly string[] Topics = ["orders", "inventory", "notifications"];
         private readonly CancellationTokenSource _stop = new();
         private readonly Thread _thread;
         private readonly IConsumer<string, Ignore> _consumer;
 
         public ConcurrentDictionary<string, long> Completed { get; } = new();
+
+        /// <summary>When each (order id, event type) first arrived.</summary>
+        public ConcurrentDictionary<(string OrderId, string EventType), long> Seen { get; } = new();
 
         public OutcomeWatcher(string bootstrap)
         {
@@ -219,9 +257,8 @@ public sealed class ShopWorkload : IWorkload
             {
                 // From the end offsets as they are now, not Offset.End: that is resolved later, and an
                 // order completing in between would be missed.
-                var partitions = admin.GetMetadata("orders", TimeSpan.FromSeconds(10)).Topics[0].Partitions.Count;
-                _consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset("orders", p,
-                    _consumer.QueryWatermarkOffsets(new TopicPartition("orders", p), TimeSpan.FromSeconds(10)).High)));
+                _consumer.Assign(Topics.SelectMany(topic => Enumerable.Range(0, admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics[0].Partitions.Count)
+                    .Select(p => new TopicPartitionOffset(topic, p, _consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High))));
             }
             _thread = new Thread(Run) { IsBackground = true, Name = "outcomes" };
             _thread.Start();
@@ -234,10 +271,11 @@ public sealed class ShopWorkload : IWorkload
                 try
                 {
                     var result = _consumer.Consume(_stop.Token);
-                    if (result.Message.Headers.TryGetLastBytes("event-type", out var type) && Encoding.UTF8.GetString(type) == "OrderCompleted")
-                    {
-                        Completed.TryAdd(result.Message.Key, Stopwatch.GetTimestamp());
-                    }
+                    var now = Stopwatch.GetTimestamp();
+                    if (result.Message.Key is null || !result.Message.Headers.TryGetLastBytes("event-type", out var bytes)) continue;
+                    var type = Encoding.UTF8.GetString(bytes);
+                    Seen.TryAdd((result.Message.Key, type), now);
+                    if (type == "OrderCompleted") Completed.TryAdd(result.Message.Key, now);
                 }
                 catch (OperationCanceledException)
                 {
