@@ -86,6 +86,13 @@ public sealed class BrokerOptions
 
     public bool AutoCreateTopics { get; set; } = true;
 
+    /// <summary>
+    /// Partitions the broker holds at most, over all topics. Each keeps its segments' files open
+    /// (three per segment), so without a cap one CreateTopics could spend every file descriptor of
+    /// the process and leave every other client with "too many open files".
+    /// </summary>
+    public int MaxPartitions { get; set; } = 2000;
+
     /// <summary>A segment rolls when it would grow past this size.</summary>
     public long SegmentBytes { get; set; } = 64 * 1024 * 1024;
 
@@ -148,6 +155,7 @@ public sealed class BrokerOptions
         if (ProducerIdExpirationMs < 1) throw new InvalidOperationException($"Broker:ProducerIdExpirationMs must be at least 1, got {ProducerIdExpirationMs}.");
         if (GroupInitialRebalanceDelayMs < 0) throw new InvalidOperationException($"Broker:GroupInitialRebalanceDelayMs must not be negative, got {GroupInitialRebalanceDelayMs}.");
         if (TestFsyncDelayMs < 0) throw new InvalidOperationException($"Broker:TestFsyncDelayMs must not be negative, got {TestFsyncDelayMs}.");
+        if (MaxPartitions < 1) throw new InvalidOperationException($"Broker:MaxPartitions must be at least 1, got {MaxPartitions}.");
         if (MaxFrameBytes < 1024) throw new InvalidOperationException($"Broker:MaxFrameBytes must be at least 1024, got {MaxFrameBytes}.");
         if (MaxInFlightRequestBytes < MaxFrameBytes + 4L)
             throw new InvalidOperationException($"Broker:MaxInFlightRequestBytes ({MaxInFlightRequestBytes}) must hold at least one frame of Broker:MaxFrameBytes ({MaxFrameBytes}).");

@@ -51,7 +51,7 @@ public sealed class CreateTopicsApi(LogManager logs, BrokerOptions options, ILog
             }
             return (ErrorCode.None, null);
         }
-        catch (Exception ex) when (ex is TopicExistsException or InvalidTopicException or InvalidConfigException or IOException)
+        catch (Exception ex) when (ex is TopicExistsException or InvalidTopicException or InvalidPartitionsException or InvalidConfigException or IOException)
         {
             if (ex is IOException) logger.LogError(ex, "Creating topic {Topic} failed", topic.Name);
             return (ErrorMapping.ToErrorCode(ex), ex.Message);

@@ -63,7 +63,7 @@ public sealed class MetadataApi(LogManager logs, BrokerOptions options, ILogger<
         {
             return (name, topic, ErrorCode.None); // created by a concurrent request
         }
-        catch (Exception ex) when (ex is IOException or InvalidTopicException)
+        catch (Exception ex) when (ex is IOException or InvalidTopicException or InvalidPartitionsException)
         {
             logger.LogError(ex, "Auto-creating topic {Topic} failed", name);
             return (name, null, ErrorMapping.ToErrorCode(ex));

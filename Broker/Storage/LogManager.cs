@@ -173,19 +173,21 @@ public sealed partial class LogManager : IDisposable
     /// <summary>
     /// Creates the topic's partition folders and persists its configs; durable when this returns.
     /// Throws <see cref="TopicExistsException"/>, <see cref="InvalidTopicException"/> for a bad
-    /// name or partition count, <see cref="InvalidConfigException"/> for a bad config,
+    /// name, <see cref="InvalidPartitionsException"/> for a partition count out of range or past
+    /// Broker:MaxPartitions, <see cref="InvalidConfigException"/> for a bad config,
     /// <see cref="TopicUnavailableException"/> when files of a topic of that name cannot be opened.
     /// </summary>
     public TopicLog CreateTopic(string name, int partitions, IReadOnlyDictionary<string, string?> configs)
     {
         if (ValidateTopicName(name) is { } problem) throw new InvalidTopicException(problem);
-        if (partitions is < 1 or > 10_000) throw new InvalidTopicException($"partition count {partitions} must be between 1 and 10000");
+        if (partitions is < 1 or > 10_000) throw new InvalidPartitionsException($"partition count {partitions} must be between 1 and 10000");
         var valid = TopicConfig.Validate(configs);
         lock (_topicsLock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_topics.ContainsKey(name)) throw new TopicExistsException($"Topic '{name}' already exists.");
             if (_unavailable.TryGetValue(name, out var reason)) throw new TopicUnavailableException(name, reason);
+            if (PartitionsOverCap(partitions) is { } tooMany) throw new InvalidPartitionsException(tooMany);
             var topic = TopicLog.Create(_context, name, partitions, valid);
             _topics[name] = topic;
             _logger.LogInformation("Created topic {Topic} with {Partitions} partitions", name, partitions);
@@ -243,6 +245,14 @@ public sealed partial class LogManager : IDisposable
         }
     }
 
+    /// <summary>Why <paramref name="more"/> partitions may not be added (Broker:MaxPartitions), or null. Under the topics lock.</summary>
+    private string? PartitionsOverCap(int more)
+    {
+        var held = _topics.Values.Sum(t => t.Partitions.Count);
+        return held + more <= _options.MaxPartitions ? null
+            : $"the broker holds {held} partitions, and {more} more would pass Broker:MaxPartitions ({_options.MaxPartitions}): each partition keeps its files open";
+    }
+
     /// <summary>
     /// Adds partitions to a topic so that it has <paramref name="total"/>, durably. False when there
     /// is no such topic; <see cref="InvalidPartitionsException"/> when the count does not grow.
@@ -255,6 +265,7 @@ public sealed partial class LogManager : IDisposable
             if (total <= topic.Partitions.Count)
                 throw new InvalidPartitionsException($"Topic '{name}' has {topic.Partitions.Count} partitions; the new count {total} must be larger.");
             if (total > 10_000) throw new InvalidPartitionsException($"partition count {total} must be at most 10000");
+            if (PartitionsOverCap(total - topic.Partitions.Count) is { } tooMany) throw new InvalidPartitionsException(tooMany);
             topic.AddPartitions(total);
             _logger.LogInformation("Topic {Topic} now has {Partitions} partitions", name, total);
             return true;
