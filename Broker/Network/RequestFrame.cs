@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Shop.Broker.Apis;
+using Shop.Broker.Protocol;
 
 namespace Shop.Broker.Network;
 
@@ -34,7 +35,7 @@ internal sealed class RequestFrame : IDisposable
         Span<byte> key = stackalloc byte[2];
         frame.Slice(0, 2).CopyTo(key);
         var pooled = BinaryPrimitives.ReadInt16BigEndian(key) == ApiKeys.Produce;
-        var buffer = pooled ? ArrayPool<byte>.Shared.Rent(length) : new byte[length];
+        var buffer = pooled ? FrameBuffers.Pool.Rent(length) : new byte[length];
         frame.CopyTo(buffer);
         return new RequestFrame(buffer, length, pooled, reservation);
     }
@@ -42,7 +43,7 @@ internal sealed class RequestFrame : IDisposable
     /// <summary>Only once the request's handler has finished with it.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _pooled, null) is { } buffer) ArrayPool<byte>.Shared.Return(buffer);
+        if (Interlocked.Exchange(ref _pooled, null) is { } buffer) FrameBuffers.Pool.Return(buffer);
         _reservation.Dispose();
     }
 }

@@ -18,6 +18,9 @@ internal sealed class ResponseQueue : IAsyncDisposable
     /// <summary>Requests started but not yet answered, per connection; the reader waits when that many are.</summary>
     public const int MaxPipelined = 32;
 
+    /// <summary>The most of one answer written to the pipe before a flush.</summary>
+    private const int Chunk = 256 * 1024;
+
     private readonly Channel<(RequestFrame Frame, Task<RequestOutcome> Outcome)> _queue =
         Channel.CreateBounded<(RequestFrame, Task<RequestOutcome>)>(new BoundedChannelOptions(MaxPipelined) { SingleReader = true, SingleWriter = true });
     private readonly PipeWriter _output;
@@ -89,12 +92,14 @@ internal sealed class ResponseQueue : IAsyncDisposable
                     {
                         item.Frame.Dispose();
                     }
-                    if (outcome.Response is { } response)
+                    try
                     {
-                        BrokerTelemetry.BytesOut.Add(response.Length);
-                        _output.Write(response.Span);
+                        if (outcome.Response is { } response && !await WriteAsync(response)) return;
                     }
-                    outcome.Buffer?.Dispose(); // copied into the pipe
+                    finally
+                    {
+                        outcome.Buffer?.Dispose(); // copied into the pipe
+                    }
                     _answered();
                     if (outcome.CloseReason is not null)
                     {
@@ -132,6 +137,25 @@ internal sealed class ResponseQueue : IAsyncDisposable
             drained?.TrySetResult();
             await _closing.CancelAsync();
         }
+    }
+
+    /// <summary>
+    /// Copies an answer into the pipe. A large one goes a chunk at a time with a flush between: the
+    /// pipe keeps a few hundred segments for reuse, and megabytes written at once allocated new ones
+    /// for every answer. False when the client is gone.
+    /// </summary>
+    private async ValueTask<bool> WriteAsync(ReadOnlyMemory<byte> response)
+    {
+        BrokerTelemetry.BytesOut.Add(response.Length);
+        while (response.Length > Chunk)
+        {
+            _output.Write(response.Span[..Chunk]);
+            response = response[Chunk..];
+            var flushed = await _output.FlushAsync(_closing.Token);
+            if (flushed.IsCompleted || flushed.IsCanceled) return false;
+        }
+        _output.Write(response.Span);
+        return true;
     }
 
     private void Written()

@@ -30,7 +30,7 @@ public sealed class KafkaWriter : IDisposable
     }
 
     /// <summary>A writer whose buffer comes from, and goes back to (<see cref="Dispose"/>), the shared pool.</summary>
-    public static KafkaWriter Pooled(int initialCapacity = 4096) => new(ArrayPool<byte>.Shared.Rent(initialCapacity));
+    public static KafkaWriter Pooled(int initialCapacity = 4096) => new(FrameBuffers.Pool.Rent(initialCapacity));
 
     /// <summary>Bytes written after the size prefix.</summary>
     public int BodyLength => _length - 4;
@@ -56,9 +56,9 @@ public sealed class KafkaWriter : IDisposable
             Array.Resize(ref _buffer, capacity);
             return;
         }
-        var larger = ArrayPool<byte>.Shared.Rent(capacity);
+        var larger = FrameBuffers.Pool.Rent(capacity);
         _buffer.AsSpan(0, _length).CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(_buffer);
+        FrameBuffers.Pool.Return(_buffer);
         _buffer = larger;
     }
 
@@ -66,7 +66,7 @@ public sealed class KafkaWriter : IDisposable
     public void Dispose()
     {
         if (!_pooled || _buffer.Length == 0) return;
-        ArrayPool<byte>.Shared.Return(_buffer);
+        FrameBuffers.Pool.Return(_buffer);
         _buffer = [];
     }
 

@@ -232,7 +232,7 @@ internal sealed class LogSegment
         }
         var length = (int)(position - start);
         if (length == 0) return ArraySegment<byte>.Empty;
-        var result = pooled ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : new byte[length];
+        var result = pooled ? Protocol.FrameBuffers.Pool.Rent(length) : new byte[length];
         _log.ReadExactly(result.AsSpan(0, length), start);
         return new ArraySegment<byte>(result, 0, length);
     }

@@ -11,7 +11,7 @@ public sealed record FetchOutcome(FetchError Error, long HighWatermark, long Log
     {
         foreach (var outcome in outcomes)
         {
-            if (outcome.Pooled is not null) System.Buffers.ArrayPool<byte>.Shared.Return(outcome.Pooled);
+            if (outcome.Pooled is not null) Protocol.FrameBuffers.Pool.Return(outcome.Pooled);
         }
     }
 }

@@ -561,7 +561,7 @@ public readonly record struct FetchedRecords(ReadOnlyMemory<byte> Records, long 
 {
     public void ReturnToPool()
     {
-        if (Pooled is not null) System.Buffers.ArrayPool<byte>.Shared.Return(Pooled);
+        if (Pooled is not null) Protocol.FrameBuffers.Pool.Return(Pooled);
     }
 }
 

@@ -7,24 +7,32 @@ namespace Shop.Broker.Telemetry;
 /// <summary>
 /// The W3C trace contexts (<c>traceparent</c>/<c>tracestate</c> headers) that producers put on the
 /// records of a record set. Only uncompressed batches are looked into: the broker never inflates a
-/// batch for telemetry. Reads defensively: a record set that does not parse yields what was found so far.
+/// batch for telemetry, and only the first <see cref="MaxRecordsScanned"/> records of a set: a span
+/// links at most a few contexts, and a fetch of megabytes must not be parsed whole for it. Reads
+/// defensively: a record set that does not parse yields what was found so far.
 /// </summary>
 public static class RecordTraceContexts
 {
     private static readonly byte[] TraceParent = "traceparent"u8.ToArray();
     private static readonly byte[] TraceState = "tracestate"u8.ToArray();
 
+    /// <summary>Records looked into per record set, at most.</summary>
+    public const int MaxRecordsScanned = 256;
+
     /// <summary>Up to <paramref name="max"/> distinct contexts, in record order.</summary>
     public static List<ActivityContext> Find(ReadOnlySpan<byte> recordSet, int max = 16)
     {
         var contexts = new List<ActivityContext>();
+        var budget = MaxRecordsScanned;
         try
         {
-            while (recordSet.Length >= RecordBatch.HeaderSize && contexts.Count < max)
+            while (recordSet.Length >= RecordBatch.HeaderSize && contexts.Count < max && budget > 0)
             {
                 var header = RecordBatch.ReadHeader(recordSet);
                 if (header.TotalSize > recordSet.Length || header.TotalSize < RecordBatch.HeaderSize) break;
-                if (header.Codec == 0 && !header.IsControl) FindInBatch(recordSet[..header.TotalSize], header.RecordCount, contexts, max);
+                var records = Math.Min(header.RecordCount, budget);
+                budget -= records;
+                if (header.Codec == 0 && !header.IsControl) FindInBatch(recordSet[..header.TotalSize], records, contexts, max);
                 recordSet = recordSet[header.TotalSize..];
             }
         }
@@ -62,13 +70,22 @@ public static class RecordTraceContexts
                 if (name.SequenceEqual(TraceParent)) parent = Encoding.ASCII.GetString(value);
                 else if (name.SequenceEqual(TraceState)) state = Encoding.ASCII.GetString(value);
             }
-            if (parent is not null && ActivityContext.TryParse(parent, state, isRemote: true, out var context)
-                && !contexts.Exists(c => c.SpanId == context.SpanId))
+            if (parent is not null && ActivityContext.TryParse(parent, state, isRemote: true, out var context) && !Contains(contexts, context.SpanId))
             {
                 contexts.Add(context);
             }
             position = end;
         }
+    }
+
+    /// <summary>A loop, not List.Exists: a lambda capturing the context was a closure allocated per record.</summary>
+    private static bool Contains(List<ActivityContext> contexts, ActivitySpanId spanId)
+    {
+        foreach (var c in contexts)
+        {
+            if (c.SpanId == spanId) return true;
+        }
+        return false;
     }
 
     private static void Skip(ReadOnlySpan<byte> batch, ref int position)
