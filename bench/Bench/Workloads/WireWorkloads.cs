@@ -93,7 +93,11 @@ public sealed class WireWorkloads : IWorkload
 
         await using (var broker = await StartAsync(settings, dll, "--Broker:FlushPolicy=Interval"))
         {
-            await CreateTopicsAsync(broker, cancellationToken, ("interval-16k", 1, null));
+            await CreateTopicsAsync(broker, cancellationToken, ("interval-16k", 1, null), ("interval-latency", 1, 1 << 30));
+            progress.Report($"{system}: produce latency under flush interval (answered before fsync): what the fsync adds");
+            var unsynced = await ProduceAsync(broker, "interval-latency", Batches(1, 16_384, 1024), -1, 1, duration, cancellationToken);
+            Add("produce latency p99 under flush interval", unsynced.Latency.Percentile(99), "µs");
+            Add("produce latency p99.9 under flush interval", unsynced.Latency.Percentile(99.9), "µs");
             progress.Report($"{system}: produce 1 KiB, acks=all, flush interval, 16 KB batches, 5 in flight");
             var interval = await ProduceAsync(broker, "interval-16k", Batches(1, 16_384, 1024), -1, 5, duration, cancellationToken);
             var ratio = durable16k / interval.MegabytesPerSecond;
