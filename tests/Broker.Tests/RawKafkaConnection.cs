@@ -31,20 +31,8 @@ public sealed class RawKafkaConnection : IDisposable
     public Task SendRequestAsync(short apiKey, short version, int correlationId, byte[] body) => SendRawAsync(RequestFrame(apiKey, version, correlationId, body));
 
     /// <summary>A request frame with header v1 (size prefix included), to send alone or several at once.</summary>
-    public static byte[] RequestFrame(short apiKey, short version, int correlationId, byte[] body)
-    {
-        var clientId = "raw-test"u8.ToArray();
-        var frame = new byte[4 + 2 + 2 + 4 + 2 + clientId.Length + body.Length];
-        var span = frame.AsSpan();
-        BinaryPrimitives.WriteInt32BigEndian(span, frame.Length - 4);
-        BinaryPrimitives.WriteInt16BigEndian(span[4..], apiKey);
-        BinaryPrimitives.WriteInt16BigEndian(span[6..], version);
-        BinaryPrimitives.WriteInt32BigEndian(span[8..], correlationId);
-        BinaryPrimitives.WriteInt16BigEndian(span[12..], (short)clientId.Length);
-        clientId.CopyTo(span[14..]);
-        body.CopyTo(span[(14 + clientId.Length)..]);
-        return frame;
-    }
+    public static byte[] RequestFrame(short apiKey, short version, int correlationId, byte[] body) =>
+        RequestFrames.Build(apiKey, version, correlationId, "raw-test"u8, body);
 
     /// <summary>The next response frame (without its size), or null when the broker closed the connection.</summary>
     public async Task<byte[]?> ReadResponseAsync(TimeSpan? timeout = null)

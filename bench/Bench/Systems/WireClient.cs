@@ -211,19 +211,8 @@ public sealed class WireConnection : IAsyncDisposable
         return Frame(FetchKey, FetchVersion, correlationId, body.ToArray());
     }
 
-    private static byte[] Frame(short apiKey, short version, int correlationId, byte[] body)
-    {
-        var frame = new byte[4 + 10 + ClientId.Length + body.Length];
-        var span = frame.AsSpan();
-        BinaryPrimitives.WriteInt32BigEndian(span, frame.Length - 4);
-        BinaryPrimitives.WriteInt16BigEndian(span[4..], apiKey);
-        BinaryPrimitives.WriteInt16BigEndian(span[6..], version);
-        BinaryPrimitives.WriteInt32BigEndian(span[8..], correlationId);
-        BinaryPrimitives.WriteInt16BigEndian(span[12..], (short)ClientId.Length);
-        ClientId.CopyTo(span[14..]);
-        body.CopyTo(span[(14 + ClientId.Length)..]);
-        return frame;
-    }
+    private static byte[] Frame(short apiKey, short version, int correlationId, byte[] body) =>
+        RequestFrames.Build(apiKey, version, correlationId, ClientId, body);
 
     /// <summary>Produce v7 response body: [topic: name, [partition, error, base offset, append time, log start]], throttle.</summary>
     private static void ThrowOnProduceErrors(ReadOnlySpan<byte> body, int partitions)
