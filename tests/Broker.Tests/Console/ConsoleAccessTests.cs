@@ -53,5 +53,7 @@ public sealed class ConsoleAccessTests : IAsyncLifetime
         Assert.Contains("User:alice may not WRITE TOPIC 'watched'", await produce.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Forbidden, (await alice.DeleteAsync("/api/topics/watched")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await alice.GetAsync("/api/topics/hidden/messages")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await alice.GetAsync("/api/runtime")).StatusCode); // needs DESCRIBE on the cluster
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/runtime")).StatusCode);
     }
 }

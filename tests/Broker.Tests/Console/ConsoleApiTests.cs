@@ -42,6 +42,22 @@ public sealed class ConsoleApiTests(BrokerFixture fixture) : IClassFixture<Broke
     private static List<JsonElement> Messages(JsonElement page) => page.GetProperty("messages").EnumerateArray().ToList();
 
     [Fact]
+    public async Task The_runtime_counters_show_what_the_broker_allocated_while_it_served()
+    {
+        var before = await GetAsync("/api/runtime");
+        using (var producer = Producer())
+        {
+            for (var i = 0; i < 20; i++) await producer.ProduceAsync("runtime-watched", Message($"k{i}", new string('x', 10_000)));
+        }
+        var after = await GetAsync("/api/runtime");
+        Assert.True(after.GetProperty("allocated_bytes").GetInt64() > before.GetProperty("allocated_bytes").GetInt64());
+        Assert.True(after.GetProperty("cpu_ms").GetDouble() > before.GetProperty("cpu_ms").GetDouble());
+        Assert.True(after.GetProperty("working_set_bytes").GetInt64() > 0);
+        foreach (var counter in new[] { "gen0_collections", "gen1_collections", "gen2_collections" })
+            Assert.True(after.GetProperty(counter).GetInt32() >= before.GetProperty(counter).GetInt32(), counter);
+    }
+
+    [Fact]
     public async Task Messages_are_browsed_from_the_oldest_the_newest_an_offset_or_a_time_with_headers_json_and_a_filter()
     {
         const string topic = "browsed";
