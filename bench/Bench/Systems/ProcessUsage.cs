@@ -27,6 +27,10 @@ public sealed class ProcessUsage
             catch (UnauthorizedAccessException) { continue; }
             // The program itself, not the `dotnet run` that started it.
             if (commandLine.StartsWith("dotnet run", StringComparison.Ordinal) || commandLine.Contains(" run --project", StringComparison.Ordinal)) continue;
+            // A broker the tests or the bench started themselves (BrokerProcess names its data folder
+            // on the command line; the AppHost's broker gets it from the environment): a stray one
+            // was once measured as the shop's.
+            if (commandLine.Contains("--Broker:DataDir=", StringComparison.Ordinal)) continue;
             foreach (var (name, fragment) in commandLineFragments)
             {
                 if (commandLine.Contains(fragment, StringComparison.Ordinal) && !pids.ContainsKey(name)) pids[name] = pid;
