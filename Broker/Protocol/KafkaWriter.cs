@@ -7,7 +7,7 @@ namespace Shop.Broker.Protocol;
 /// <summary>
 /// Builds one response frame: reserves the 4-byte size prefix, then Kafka's big-endian primitives,
 /// classic and compact. <see cref="ToFrame"/> patches the size in. A response frame is built in a
-/// buffer from the shared pool (<see cref="Pooled"/>), given back once it is written to the socket,
+/// buffer from <see cref="FrameBuffers"/> (<see cref="Pooled"/>), given back once it is written to the socket,
 /// so that answers of megabytes (fetches) do not each land on the large-object heap.
 /// </summary>
 public sealed class KafkaWriter : IDisposable
@@ -29,7 +29,7 @@ public sealed class KafkaWriter : IDisposable
         _length = 4;
     }
 
-    /// <summary>A writer whose buffer comes from, and goes back to (<see cref="Dispose"/>), the shared pool.</summary>
+    /// <summary>A writer whose buffer comes from, and goes back to (<see cref="Dispose"/>), <see cref="FrameBuffers"/>.</summary>
     public static KafkaWriter Pooled(int initialCapacity = 4096) => new(FrameBuffers.Pool.Rent(initialCapacity));
 
     /// <summary>Bytes written after the size prefix.</summary>

@@ -206,7 +206,7 @@ internal sealed class LogSegment
     /// Whole batches below <paramref name="endOffset"/> from the one containing <paramref name="offset"/>,
     /// up to <paramref name="maxBytes"/>; the first batch even when larger, if <paramref name="minOneBatch"/>.
     /// Empty when the segment holds nothing at or after the offset. With <paramref name="pooled"/> the
-    /// bytes are in a buffer rented from the shared pool (longer than the segment's length), the caller's to return.
+    /// bytes are in a buffer rented from FrameBuffers.Pool (longer than the segment's length), the caller's to return.
     /// </summary>
     public ArraySegment<byte> Read(long offset, int maxBytes, long endOffset, bool minOneBatch, bool pooled = false)
     {

@@ -28,8 +28,8 @@ public enum FetchError
 /// gets at most its own max, the response at most the fetch's max, except that the first
 /// partition with data may return one whole batch beyond both (so a large record is never stuck).
 /// Long poll: until MinBytes are there or MaxWait passes, woken by the high watermark of any
-/// partition moving past what was read, never by a timer. Records are read into buffers from the
-/// shared pool: the caller returns them (<see cref="FetchOutcome.ReturnToPool"/>) once they are sent.
+/// partition moving past what was read, never by a timer. Records are read into buffers from
+/// <see cref="Protocol.FrameBuffers"/>: the caller returns them (<see cref="FetchOutcome.ReturnToPool"/>) once they are sent.
 /// </summary>
 public static class LongPollFetch
 {

@@ -333,8 +333,8 @@ public sealed class PartitionLog
     /// <paramref name="minOneBatch"/> the first batch even when it is larger (Kafka does this for the
     /// first partition of a fetch only). Empty at or past the high watermark. Throws
     /// <see cref="OffsetOutOfRangeException"/> outside [LogStartOffset, LogEndOffset]. With
-    /// <paramref name="pooled"/> the records are in a buffer from the shared pool: give it back with
-    /// <see cref="FetchedRecords.ReturnToPool"/> once they are sent.
+    /// <paramref name="pooled"/> the records are in a buffer from <see cref="Protocol.FrameBuffers"/>
+    /// (<see cref="FetchedRecords.Pooled"/>): give it back once they are sent.
     /// </summary>
     public FetchedRecords Read(long offset, int maxBytes, bool minOneBatch = true, bool pooled = false)
     {
@@ -557,13 +557,7 @@ public sealed class PartitionLog
 public readonly record struct AppendResult(long BaseOffset, long LastOffset, long LogAppendTime = -1);
 
 /// <summary>Batches read for a fetch, with the high watermark and log start offset they were read against; <paramref name="Pooled"/>: the buffer they are in, when it is the pool's.</summary>
-public readonly record struct FetchedRecords(ReadOnlyMemory<byte> Records, long HighWatermark, long LogStartOffset, byte[]? Pooled = null)
-{
-    public void ReturnToPool()
-    {
-        if (Pooled is not null) Protocol.FrameBuffers.Pool.Return(Pooled);
-    }
-}
+public readonly record struct FetchedRecords(ReadOnlyMemory<byte> Records, long HighWatermark, long LogStartOffset, byte[]? Pooled = null);
 
 /// <summary>The partition was deleted (or the broker is stopping) while a request used it: Kafka's UNKNOWN_TOPIC_OR_PARTITION.</summary>
 public sealed class PartitionClosedException(string message) : Exception(message);

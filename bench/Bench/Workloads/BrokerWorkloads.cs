@@ -14,7 +14,7 @@ namespace Shop.Bench.Workloads;
 public sealed class BrokerWorkloads : IWorkload
 {
     /// <summary>Our broker logs warnings only while it is measured; the start-up line the launcher waits for still comes.</summary>
-    private static readonly string[] QuietBroker = ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information"];
+    internal static readonly string[] QuietBroker = ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information"];
 
     private const string System = "shop broker";
 

@@ -15,8 +15,6 @@ namespace Shop.Bench.Workloads;
 /// </summary>
 public sealed class WireWorkloads : IWorkload
 {
-    private static readonly string[] QuietBroker = ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information"];
-
     private const string System = "shop broker";
 
     public string Name => "wire";
@@ -118,7 +116,7 @@ public sealed class WireWorkloads : IWorkload
 
     private static Task<BrokerProcess> StartAsync(BenchSettings settings, string? dll, params string[] args)
     {
-        string[] all = [.. QuietBroker, .. args];
+        string[] all = [.. BrokerWorkloads.QuietBroker, .. args];
         return dll is null ? BrokerProcess.StartInAsync(settings.ScratchDir, all) : BrokerProcess.StartBuildInAsync(dll, settings.ScratchDir, all);
     }
 
