@@ -58,7 +58,9 @@ internal sealed class GroupCommit
         {
             if (_failure is not null) return Task.FromException(new KafkaStorageException("the partition's last fsync failed", _failure));
             if (_flushedUpTo >= offset) return Task.CompletedTask;
-            done = _scheduler.NewCompletionSource();
+            // Completed on the flush thread, after the next flush is on its way (see Run): the
+            // answer goes out from there, without a hop through the thread pool.
+            done = new TaskCompletionSource();
             _waiters.Add((offset, done));
         }
         Request();
@@ -72,32 +74,45 @@ internal sealed class GroupCommit
         {
             if (_failure is not null) throw new KafkaStorageException("the partition's last fsync failed", _failure);
         }
-        FlushOnce();
+        Release(FlushOnce());
     }
 
-    /// <summary>One flush; if more was written meanwhile, the next goes to the back of the scheduler's queue, so busy partitions take turns.</summary>
+    /// <summary>
+    /// One flush; if more was written meanwhile, the next goes to the back of the scheduler's queue,
+    /// so busy partitions take turns. The waiters this flush covered are released last, on this
+    /// thread: their answers are written while the next flush already runs on another.
+    /// </summary>
     private void Run()
     {
+        List<TaskCompletionSource> covered;
         try
         {
-            FlushOnce();
+            covered = FlushOnce();
         }
         catch (Exception)
         {
             return; // FlushOnce recorded the failure and failed the waiters
         }
+        var again = true;
         lock (_gate)
         {
             if (_writtenUpTo() <= _flushedUpTo && _waiters.Count == 0)
             {
                 _running = false;
-                return;
+                again = false;
             }
         }
-        _scheduler.Schedule(Run);
+        if (again) _scheduler.Schedule(Run);
+        Release(covered);
     }
 
-    private void FlushOnce()
+    private static void Release(List<TaskCompletionSource> covered)
+    {
+        foreach (var waiter in covered) waiter.TrySetResult();
+    }
+
+    /// <summary>Syncs; returns the waiters it covered, not yet released.</summary>
+    private List<TaskCompletionSource> FlushOnce()
     {
         var target = _writtenUpTo();
         try
@@ -135,7 +150,7 @@ internal sealed class GroupCommit
             }
         }
         if (advanced) _flushed(target);
-        foreach (var waiter in covered) waiter.TrySetResult();
+        return covered;
     }
 }
 
@@ -151,7 +166,7 @@ public class StorageScheduler
 
     public virtual void Schedule(Action work) => Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    /// <summary>Continuations run off the completing thread, so one flush does not run every waiter's response.</summary>
+    /// <summary>For signals many may wait on (new data for long-poll fetches): their continuations run off the signalling thread, so one write does not serve every waiting fetch.</summary>
     public virtual TaskCompletionSource NewCompletionSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
 
