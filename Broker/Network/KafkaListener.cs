@@ -36,6 +36,16 @@ public static class KafkaListener
 
         // The addresses are bound below; clearing them stops Kestrel warning that it overrides them.
         builder.WebHost.UseUrls();
+        // Measured with the wire bench: a 1 MB-batch producer cost the broker 124 % of a core, 74 % with
+        // these; 100 B records 2.8 -> 4.2 M/s. By default every read is preceded by a 1-byte peek (a
+        // syscall per 4 KB read), and each read and write hops through Kestrel's I/O queues. Inline
+        // is safe here: socket completions still run on pool threads, and a handler that waits (an
+        // fsync, a long poll) awaits instead of blocking one.
+        builder.WebHost.UseSockets(sockets =>
+        {
+            sockets.WaitForDataBeforeAllocatingBuffer = false;
+            sockets.UnsafePreferInlineScheduling = true;
+        });
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             foreach (var endpoint in endpoints)
