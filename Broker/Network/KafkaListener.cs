@@ -41,6 +41,7 @@ public static class KafkaListener
         // syscall per 4 KB read), and each read and write hops through Kestrel's I/O queues. Inline
         // is safe here: socket completions still run on pool threads, and a handler that waits (an
         // fsync, a long poll) awaits instead of blocking one.
+        builder.Services.AddSingleton<IMemoryPoolFactory<byte>, SocketBlocks.Factory>();
         builder.WebHost.UseSockets(sockets =>
         {
             sockets.WaitForDataBeforeAllocatingBuffer = false;
