@@ -1,11 +1,14 @@
 using System.Diagnostics;
 using Shop.Bench;
+using Shop.Bench.Systems;
 using Shop.Bench.Workloads;
 
 // Usage: bench [all | quick | <workload> ...] [--quick] [--out <dir>] [--scratch <dir>]
 //   all    every workload, full size (aim: under 10 minutes on a 2-core machine)
 //   quick  every workload, small sizes: a CI smoke run that fails only on errors, never on timing
 IWorkload[] workloads = [new MachineLimits(), new NaiveFileBroker(), new BrokerWorkloads(), new WireWorkloads(), new PeerWorkloads(), new ShopWorkload()];
+
+if (args is [PacerProcess.Command, ..]) return await PacerProcess.MainAsync(args);
 
 var arguments = args.ToList();
 var quick = arguments.Remove("--quick") | arguments.Remove("quick");

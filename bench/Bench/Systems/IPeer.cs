@@ -29,7 +29,7 @@ public interface IPeer : IAsyncDisposable
     Task<LatencySamples> EndToEndAsync(double rate, TimeSpan duration, CancellationToken cancellationToken);
 }
 
-/// <summary>Publishing helpers shared by the peers: a bounded window of in-flight sends per producer, paced sends.</summary>
+/// <summary>Publishing helper shared by the peers: a bounded window of in-flight sends per producer.</summary>
 public static class PeerLoad
 {
     /// <summary>Each producer keeps up to <paramref name="window"/> sends in flight until <paramref name="duration"/> ends.</summary>
@@ -54,23 +54,5 @@ public static class PeerLoad
             Interlocked.Add(ref acknowledged, inFlight.Count);
         }, cancellationToken)));
         return (acknowledged, watch.Elapsed.TotalSeconds);
-    }
-
-    /// <summary>Calls <paramref name="send"/> with the send timestamp at a fixed rate for <paramref name="duration"/>; returns how many were sent.</summary>
-    public static async Task<long> PacedAsync(double rate, TimeSpan duration, Func<long, Task> send, CancellationToken cancellationToken)
-    {
-        var total = (long)(rate * duration.TotalSeconds);
-        var interval = System.Diagnostics.Stopwatch.Frequency / rate;
-        var start = System.Diagnostics.Stopwatch.GetTimestamp();
-        var pending = new List<Task>();
-        for (long i = 0; i < total && !cancellationToken.IsCancellationRequested; i++)
-        {
-            var due = start + (long)(i * interval);
-            while (System.Diagnostics.Stopwatch.GetTimestamp() < due) Thread.SpinWait(20);
-            pending.Add(send(System.Diagnostics.Stopwatch.GetTimestamp()));
-            if (pending.Count >= 1024) { await Task.WhenAll(pending); pending.Clear(); }
-        }
-        await Task.WhenAll(pending);
-        return total;
     }
 }

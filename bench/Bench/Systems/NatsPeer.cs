@@ -14,13 +14,15 @@ public sealed class NatsPeer : IPeer
     private const string Program = "/usr/sbin/nats-server";
     private readonly ServerProcess _server;
     private readonly NatsClient _nats;
+    private readonly string _url;
     private readonly INatsJSContext _js;
     private string _stream = "";
 
-    private NatsPeer(ServerProcess server, NatsClient nats)
+    private NatsPeer(ServerProcess server, NatsClient nats, string url)
     {
         _server = server;
         _nats = nats;
+        _url = url;
         _js = nats.CreateJetStreamContext();
     }
 
@@ -37,9 +39,10 @@ public sealed class NatsPeer : IPeer
         var port = LoopbackPort.Free();
         var dir = Directory.CreateDirectory(Path.Combine(scratchDir, $"nats-{Guid.NewGuid():N}")).FullName;
         var server = await ServerProcess.StartAsync(Program, ["-js", "-sd", dir, "-a", "127.0.0.1", "-p", port.ToString()], port, Path.Combine(dir, "server.log"));
-        var nats = new NatsClient($"nats://127.0.0.1:{port}");
+        var url = $"nats://127.0.0.1:{port}";
+        var nats = new NatsClient(url);
         await nats.ConnectAsync();
-        return new NatsPeer(server, nats);
+        return new NatsPeer(server, nats, url);
     }
 
     private async Task CreateStreamAsync(string name) =>
@@ -110,13 +113,15 @@ public sealed class NatsPeer : IPeer
         });
         var total = (long)(rate * duration.TotalSeconds);
         var samples = new LatencySamples();
-        var receiving = Task.Run(() => ReceiveAsync(consumer, total, (body, now) => samples.Add(BitConverter.ToInt64(body), now),
-            duration + TimeSpan.FromSeconds(30), cancellationToken), cancellationToken);
+        var receiving = Task.Run(() => ReceiveAsync(consumer, total + 1, (body, now) =>
+        {
+            var sent = BitConverter.ToInt64(body);
+            if (!PacerProcess.IsWarmUp(sent)) samples.Add(sent, now);
+        }, duration + TimeSpan.FromSeconds(60), cancellationToken), cancellationToken);
         await Task.Delay(200, cancellationToken); // the pull is waiting
-        await PeerLoad.PacedAsync(rate, duration, async sent => (await _js.PublishAsync("e2e.x", BitConverter.GetBytes(sent))).EnsureSuccess(),
-            cancellationToken);
-        var received = await receiving;
-        if (received < total) throw new InvalidOperationException($"nats end-to-end: received {received} of {total}");
+        await PacerProcess.RunAsync("nats", _url, "e2e.x", persistent: false, rate, duration, cancellationToken);
+        await receiving;
+        if (samples.Count < total) throw new InvalidOperationException($"nats end-to-end: received {samples.Count} of {total}");
         return samples;
     }
 

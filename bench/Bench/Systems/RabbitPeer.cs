@@ -13,12 +13,14 @@ public sealed class RabbitPeer : IPeer
     private const string Program = "/usr/lib/rabbitmq/bin/rabbitmq-server";
     private readonly ServerProcess _server;
     private readonly IConnection _connection;
+    private readonly int _port;
     private string _queue = "";
 
-    private RabbitPeer(ServerProcess server, IConnection connection, bool durable)
+    private RabbitPeer(ServerProcess server, IConnection connection, int port, bool durable)
     {
         _server = server;
         _connection = connection;
+        _port = port;
         Durable = durable;
         Name = durable ? "rabbitmq quorum" : "rabbitmq transient";
         Setting = durable
@@ -55,7 +57,7 @@ public sealed class RabbitPeer : IPeer
             try { connection = await factory.CreateConnectionAsync(); }
             catch (RabbitMQ.Client.Exceptions.BrokerUnreachableException) when (attempt < 50) { await Task.Delay(200); }
         }
-        return new RabbitPeer(server, connection, durable);
+        return new RabbitPeer(server, connection, port, durable);
     }
 
     private async Task<IChannel> ChannelAsync(string queue)
@@ -137,14 +139,14 @@ public sealed class RabbitPeer : IPeer
         var total = (long)(rate * duration.TotalSeconds);
         var samples = new LatencySamples();
         await using var consuming = await ChannelAsync(queue);
-        await using var publishing = await ChannelAsync(queue);
-        var receiving = ReceiveAsync(consuming, queue, total, (body, now) => { lock (samples) samples.Add(BitConverter.ToInt64(body.Span), now); },
-            duration + TimeSpan.FromSeconds(30), cancellationToken);
-        var properties = Properties;
-        await PeerLoad.PacedAsync(rate, duration, sent => publishing.BasicPublishAsync("", queue, false, properties, BitConverter.GetBytes(sent)).AsTask(),
-            cancellationToken);
-        var received = await receiving;
-        if (received < total) throw new InvalidOperationException($"rabbitmq end-to-end: received {received} of {total}");
+        var receiving = ReceiveAsync(consuming, queue, total + 1, (body, now) =>
+        {
+            var sent = BitConverter.ToInt64(body.Span);
+            if (!PacerProcess.IsWarmUp(sent)) lock (samples) samples.Add(sent, now);
+        }, duration + TimeSpan.FromSeconds(60), cancellationToken);
+        await PacerProcess.RunAsync("rabbitmq", $"amqp://guest:guest@127.0.0.1:{_port}/", queue, persistent: Durable, rate, duration, cancellationToken);
+        await receiving;
+        if (samples.Count < total) throw new InvalidOperationException($"rabbitmq end-to-end: received {samples.Count} of {total}");
         return samples;
     }
 

@@ -98,7 +98,7 @@ public sealed class RedisPeer : IPeer
         var receiving = Task.Run(async () =>
         {
             var last = "$";
-            var deadline = DateTime.UtcNow + duration + TimeSpan.FromSeconds(30);
+            var deadline = DateTime.UtcNow + duration + TimeSpan.FromSeconds(60);
             while (samples.Count < total && DateTime.UtcNow < deadline)
             {
                 var result = await readerDb.ExecuteAsync("XREAD", "BLOCK", "200", "COUNT", "1000", "STREAMS", stream, last);
@@ -108,13 +108,13 @@ public sealed class RedisPeer : IPeer
                 {
                     var parts = (RedisResult[])entry!;
                     last = (string)parts[0]!;
-                    samples.Add(long.Parse((string)((RedisResult[])parts[1]!)[1]!), now);
+                    var sent = long.Parse((string)((RedisResult[])parts[1]!)[1]!);
+                    if (!PacerProcess.IsWarmUp(sent)) samples.Add(sent, now);
                 }
             }
         }, cancellationToken);
         await Task.Delay(200, cancellationToken); // the first XREAD is waiting
-        var db = _redis.GetDatabase();
-        await PeerLoad.PacedAsync(rate, duration, sent => db.StreamAddAsync(stream, "t", sent), cancellationToken);
+        await PacerProcess.RunAsync("redis", _endpoint, stream, persistent: true, rate, duration, cancellationToken);
         await receiving;
         if (samples.Count < total) throw new InvalidOperationException($"redis end-to-end: received {samples.Count} of {total}");
         return samples;

@@ -90,6 +90,11 @@ public sealed class BrokerWorkloads : IWorkload
         {
             progress.Report("durable produce latency, flush policy interval");
             figures.AddRange(LatencyFigures("interval", await DurableLatencyAsync(broker.BootstrapServers, settings.Scale(1000, 100), cancellationToken), fsyncP99));
+            // Under interval a record is visible once written, as it is in the non-durable peers (NATS, Redis everysec, RabbitMQ transient).
+            progress.Report($"end-to-end latency at {PeerWorkloads.FixedRate:N0} records/s, flush policy interval (visible before fsync)");
+            var unsynced = await EndToEndAsync(broker.BootstrapServers, PeerWorkloads.FixedRate, duration, cancellationToken, "e2e-interval");
+            figures.Add(new Figure(Name, System, $"end-to-end p50 at {PeerWorkloads.FixedRate:N0}/s, flush interval", unsynced.Percentile(50), "µs"));
+            figures.Add(new Figure(Name, System, $"end-to-end p99 at {PeerWorkloads.FixedRate:N0}/s, flush interval", unsynced.Percentile(99), "µs"));
         }
         return figures;
     }
@@ -178,7 +183,7 @@ public sealed class BrokerWorkloads : IWorkload
         return (count, watch.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Produces at a fixed rate; a consumer long-polls; latency = receive time − send timestamp.</summary>
+    /// <summary>A pacer process produces at a fixed rate; a consumer here long-polls; latency = receive time − send timestamp.</summary>
     private static async Task<LatencySamples> EndToEndAsync(string bootstrap, double rate, TimeSpan duration, CancellationToken cancellationToken,
         string topic = "e2e")
     {
@@ -192,7 +197,7 @@ public sealed class BrokerWorkloads : IWorkload
         // Warm up: timing starts once a record has gone all the way, so that connecting and resolving
         // the end offsets are not counted as latency.
         using (var warmup = new ProducerBuilder<Null, long>(new ProducerConfig { BootstrapServers = bootstrap, LingerMs = 0 })
-            .SetValueSerializer(new TicksSerializer()).Build())
+            .SetValueSerializer(new PacerProcess.TicksSerializer()).Build())
         {
             var deadline = DateTime.UtcNow.AddSeconds(30);
             ConsumeResult<Ignore, long>? first = null;
@@ -210,30 +215,16 @@ public sealed class BrokerWorkloads : IWorkload
         var received = 0L;
         var reader = Task.Run(() =>
         {
-            var deadline = DateTime.UtcNow + duration + TimeSpan.FromSeconds(30);
+            var deadline = DateTime.UtcNow + duration + TimeSpan.FromSeconds(60);
             while (received < total && DateTime.UtcNow < deadline)
             {
                 var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
-                if (result is null) continue;
+                if (result is null || PacerProcess.IsWarmUp(result.Message.Value)) continue;
                 samples.Add(result.Message.Value, Stopwatch.GetTimestamp());
                 received++;
             }
         }, cancellationToken);
-
-        using (var producer = new ProducerBuilder<Null, long>(new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.Leader, LingerMs = 0, SocketNagleDisable = true })
-            .SetValueSerializer(new TicksSerializer()).Build())
-        {
-            var interval = Stopwatch.Frequency / rate;
-            var start = Stopwatch.GetTimestamp();
-            for (long i = 0; i < total && !cancellationToken.IsCancellationRequested; i++)
-            {
-                var due = start + (long)(i * interval);
-                while (Stopwatch.GetTimestamp() < due) Thread.SpinWait(20);
-                producer.Produce(topic, new Message<Null, long> { Value = Stopwatch.GetTimestamp() });
-                if (i % 64 == 0) producer.Poll(TimeSpan.Zero);
-            }
-            producer.Flush(TimeSpan.FromSeconds(30));
-        }
+        await PacerProcess.RunAsync("kafka", bootstrap, topic, persistent: false, rate, duration, cancellationToken);
         await reader;
         if (received != total) throw new InvalidOperationException($"end-to-end: received {received} of {total}");
         return samples;
@@ -255,11 +246,6 @@ public sealed class BrokerWorkloads : IWorkload
             samples.Add(start, Stopwatch.GetTimestamp());
         }
         return samples;
-    }
-
-    private sealed class TicksSerializer : ISerializer<long>
-    {
-        public byte[] Serialize(long data, SerializationContext context) => BitConverter.GetBytes(data);
     }
 
     private sealed class TicksDeserializer : IDeserializer<long>
