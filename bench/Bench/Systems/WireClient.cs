@@ -54,11 +54,17 @@ public sealed class WireConnection : IAsyncDisposable
         var sent = 0;
         var watch = Stopwatch.StartNew();
 
+        // One count per request sent and one when sending stops: the receiver waits on the socket only
+        // for an answer that is due. (Waiting whenever sending had not yet stopped hung the run when
+        // every answer was in before the sender noticed its time was up.)
+        var due = new SemaphoreSlim(0);
         var receiver = Task.Run(async () =>
         {
             var answered = 0;
-            while (!Volatile.Read(ref stop) || answered < Volatile.Read(ref sent))
+            while (true)
             {
+                await due.WaitAsync(cancellationToken);
+                if (Volatile.Read(ref stop) && answered == Volatile.Read(ref sent)) break;
                 var response = await ReceiveFrameAsync(cancellationToken);
                 var now = Stopwatch.GetTimestamp();
                 if (!sentAt.TryDequeue(out var request)) throw new InvalidDataException("an answer to no request");
@@ -81,8 +87,10 @@ public sealed class WireConnection : IAsyncDisposable
             sentAt.Enqueue((correlationId, Stopwatch.GetTimestamp()));
             await _socket.SendAsync(frame, cancellationToken);
             Interlocked.Increment(ref sent);
+            due.Release();
         }
         Volatile.Write(ref stop, true);
+        due.Release();
         var requests = await receiver;
         var elapsed = watch.Elapsed;
         return new ProduceRun(requests, requests * bytesPerRequest, requests * recordsPerRequest, elapsed, latency);
