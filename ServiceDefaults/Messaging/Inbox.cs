@@ -33,5 +33,8 @@ public static class MessagingSchema
             ALTER TABLE consumer_inbox ADD COLUMN topic TEXT;
             CREATE INDEX consumer_inbox_age ON consumer_inbox (topic, handled_at);
             """),
+        Migration.Sql(3, "outbox rows that can never be published are set aside with the reason", """
+            ALTER TABLE outbox ADD COLUMN failed_reason TEXT;
+            """),
     ]);
 }

@@ -9,7 +9,8 @@ namespace Shop.ServiceDefaults.Messaging;
 /// <summary>
 /// Keeps the outbox and the inbox from growing for ever. Sent outbox rows go after
 /// <c>Messaging:Outbox:KeepSentFor</c> (1 hour): once acknowledged they are in the log, and the
-/// table only shows recent traffic. An inbox id stays while its topic can still deliver the message
+/// table only shows recent traffic. Rows set aside as undeliverable (<c>failed_reason</c>, see
+/// <see cref="OutboxRelay"/>) stay: they are the only copy of an event that never went out. An inbox id stays while its topic can still deliver the message
 /// again: the topic's <c>retention.ms</c> plus <c>Messaging:Inbox:Margin</c> (1 hour), read from the
 /// broker; ids of compacted topics or topics kept for ever are never dropped. Runs every
 /// <c>Messaging:Pruning:Interval</c> (10 minutes).
@@ -52,7 +53,7 @@ public sealed class MessagingPruner(
         var windows = await InboxWindowsAsync(topics, cancellationToken);
         var now = time.GetUtcNow();
         await using var write = await database.BeginWriteAsync(cancellationToken);
-        var outbox = write.Execute("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < $cutoff", ("$cutoff", (now - KeepSentFor).ToString("O")));
+        var outbox = write.Execute("DELETE FROM outbox WHERE sent_at IS NOT NULL AND failed_reason IS NULL AND sent_at < $cutoff", ("$cutoff", (now - KeepSentFor).ToString("O")));
         var inbox = 0;
         foreach (var (topic, window) in windows)
         {

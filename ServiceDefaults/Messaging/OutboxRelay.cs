@@ -51,9 +51,9 @@ public sealed class OutboxRelay(ServiceDatabase database, OutboxHandoff handoff,
                 }
                 if (round.Count == 0) continue;
                 lastId = Math.Max(lastId, round[^1].Id);
-                var (sent, failure) = await PublishRoundAsync(round, stoppingToken);
+                var (sent, undeliverable, failure) = await PublishRoundAsync(round, stoppingToken);
                 await marking; // one mark at a time, in round order
-                if (sent.Count > 0) marking = MarkSentAsync(sent, stoppingToken);
+                if (sent.Count > 0 || undeliverable.Count > 0) marking = MarkAsync(sent, undeliverable, stoppingToken);
                 if (failure is not null)
                 {
                     readTable = true;
@@ -97,14 +97,25 @@ public sealed class OutboxRelay(ServiceDatabase database, OutboxHandoff handoff,
     /// <summary>
     /// Hands the round's rows to the producer in outbox order, so that they share batches and the
     /// broker's fsyncs, stopping at the first row refused before it left; then sorts out which rows
-    /// may be marked sent.
+    /// may be marked sent. A row the producer refuses at once as too large (over its
+    /// message.max.bytes) is undeliverable: retrying cannot help, and it would hold every row behind
+    /// it for ever. A broker's "too large", which comes later, is retried: it refuses a whole batch,
+    /// which may hold other rows.
     /// </summary>
-    private async Task<(List<long> Sent, Exception? Failure)> PublishRoundAsync(IReadOnlyList<OutboxMessage> rows, CancellationToken cancellationToken)
+    private async Task<(List<long> Sent, List<(OutboxMessage Row, string Reason)> Undeliverable, Exception? Failure)> PublishRoundAsync(
+        IReadOnlyList<OutboxMessage> rows, CancellationToken cancellationToken)
     {
         var deliveries = new List<(OutboxMessage Row, Task<DeliveryResult<string, byte[]>> Delivery)>(rows.Count);
+        var undeliverable = new List<(OutboxMessage, string)>();
         foreach (var row in rows)
         {
             var delivery = PublishOneAsync(row, cancellationToken);
+            if (delivery.IsFaulted && delivery.Exception?.InnerException is KafkaException { Error.Code: ErrorCode.MsgSizeTooLarge } tooLarge)
+            {
+                // Never published, so it cannot be out of order: the rows behind it go on.
+                undeliverable.Add((row, tooLarge.Error.Reason));
+                continue;
+            }
             deliveries.Add((row, delivery));
             if (delivery.IsFaulted) break; // the rest of the round waits behind it for the next one
         }
@@ -123,8 +134,10 @@ public sealed class OutboxRelay(ServiceDatabase database, OutboxHandoff handoff,
                 prefix.Failed(row, (ex as ProduceException<string, byte[]>)?.DeliveryResult?.Partition.Value ?? Partition.Any.Value);
             }
         }
-        return (prefix.Sent, failure);
+        return (prefix.Sent, undeliverable, failure);
     }
+
+
 
     private async Task<DeliveryResult<string, byte[]>> PublishOneAsync(OutboxMessage row, CancellationToken cancellationToken)
     {
@@ -150,13 +163,23 @@ public sealed class OutboxRelay(ServiceDatabase database, OutboxHandoff handoff,
         }
     }
 
-    private async Task MarkSentAsync(List<long> sent, CancellationToken cancellationToken)
+    /// <summary>Marks a round's rows sent, and its undeliverable ones set aside (sent_at with failed_reason: never pruned, never sent).</summary>
+    private async Task MarkAsync(List<long> sent, List<(OutboxMessage Row, string Reason)> undeliverable, CancellationToken cancellationToken)
     {
         await using var write = await database.BeginWriteAsync(cancellationToken);
         var now = time.GetUtcNow().ToString("O");
         // At most one round (MaxRound ids): one statement.
-        write.Execute($"UPDATE outbox SET sent_at = $now WHERE id IN ({string.Join(",", sent)})", ("$now", now));
+        if (sent.Count > 0) write.Execute($"UPDATE outbox SET sent_at = $now WHERE id IN ({string.Join(",", sent)})", ("$now", now));
+        foreach (var (row, reason) in undeliverable)
+        {
+            write.Execute("UPDATE outbox SET sent_at = $now, failed_reason = $reason WHERE id = $id", ("$now", now), ("$reason", reason), ("$id", row.Id));
+        }
         await write.CommitAsync();
+        foreach (var (row, reason) in undeliverable)
+        {
+            logger.LogError("Outbox relay: {EventType} {MessageId} for {Topic} ({Bytes} bytes) can never be published: {Reason}. It stays in the outbox (row {Id}, failed_reason) and is not sent; the rows behind it go on",
+                row.EventType, row.MessageId, row.Topic, row.Payload.Length, reason, row.Id);
+        }
     }
 }
 

@@ -44,6 +44,45 @@ public sealed class OutboxRelayTests
     }
 
     [Fact]
+    public async Task A_row_too_large_for_the_producer_is_set_aside_and_the_rows_behind_it_still_go_out_in_order()
+    {
+        await using var broker = await BrokerProcess.StartAsync();
+        await using var setup = await MessagingSetup.StartAsync(broker);
+        using (var admin = new AdminClientBuilder(setup.Connection.Admin(new AdminClientConfig())).Build())
+        {
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = StockLevelsTopic.Spec.Name, NumPartitions = 1, Configs = StockLevelsTopic.Spec.Configs.ToDictionary() }]);
+        }
+        await using (var write = await setup.Database.BeginWriteAsync(CancellationToken.None))
+        {
+            setup.Outbox.Enqueue(write, new StockLevelChanged("535", 10));
+            // Between the two: an event of 2 MB, over the producer's message.max.bytes (1 MB). It used to
+            // be retried for ever, and every row behind it waited with it.
+            write.Execute("""
+                INSERT INTO outbox (topic, key, event_type, message_id, payload, created_at)
+                SELECT topic, key, event_type, 'too-large', zeroblob(2000000), created_at FROM outbox ORDER BY id LIMIT 1
+                """);
+            setup.Outbox.Enqueue(write, new StockLevelChanged("535", 8));
+            await write.CommitAsync();
+        }
+
+        using var producer = setup.NewProducer();
+        var relay = new OutboxRelay(setup.Database, setup.Handoff, producer, TimeProvider.System, NullLogger<OutboxRelay>.Instance);
+        await relay.StartAsync(CancellationToken.None);
+        try
+        {
+            var seen = await ReadAsync(broker, StockLevelsTopic.Spec.Name, expectedDistinct: 2);
+            Assert.Equal([10, 8], seen.DistinctBy(m => m.MessageId).Select(m => m.Quantity).ToList());
+            await WaitUntilAsync(() => setup.Scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL") == 0, "every row marked");
+            Assert.Equal(1, setup.Scalar("SELECT COUNT(*) FROM outbox WHERE message_id = 'too-large' AND failed_reason LIKE '%too large%'"));
+            Assert.Equal(2, setup.Scalar("SELECT COUNT(*) FROM outbox WHERE failed_reason IS NULL"));
+        }
+        finally
+        {
+            await relay.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public void Only_the_acknowledged_prefix_of_each_partition_is_marked_sent()
     {
         static OutboxMessage Row(long id, string topic) => new(id, topic, "k", "E", $"m{id}", [], null, null);
