@@ -66,7 +66,21 @@ public abstract class ShopBroker
             settings["Messaging__SaslUsername"] = ReferenceExpression.Create($"{username!.Trim()}");
             settings["Messaging__SaslPassword"] = ReferenceExpression.Create($"{password}");
         }
+        if (CaFile(cluster) is { } ca) settings["Messaging__SslCaLocation"] = ReferenceExpression.Create($"{ca}");
         return new KafkaCluster(connection, settings);
+    }
+
+    /// <summary>
+    /// <c>Shop:Broker:SslCaLocation</c>: the CA (PEM) that signed a TLS cluster's certificate, when the
+    /// system's trust store does not hold it. The services run elsewhere than the AppHost's folder, so
+    /// they get it as a full path; a file that is not there stops the AppHost here, not four services later.
+    /// </summary>
+    private static string? CaFile(IConfiguration cluster)
+    {
+        var given = cluster["SslCaLocation"];
+        if (string.IsNullOrWhiteSpace(given)) return null;
+        var path = Path.GetFullPath(given.Trim());
+        return File.Exists(path) ? path : throw new InvalidOperationException($"Shop:Broker:SslCaLocation '{given}' is not a file ({path}).");
     }
 
     /// <summary>Kafka's names (<c>SASL_SSL</c>, <c>SCRAM-SHA-256</c>) or Confluent.Kafka's (<c>SaslSsl</c>), as the services' settings spell them.</summary>

@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Shop.Broker.Tests.Security;
+namespace Shop.Testing;
 
 /// <summary>A throwaway CA and a broker certificate it signed (localhost, 127.0.0.1), as PEM files in a temporary folder.</summary>
 public sealed class TestCertificates : IDisposable

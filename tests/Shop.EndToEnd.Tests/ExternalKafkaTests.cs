@@ -7,8 +7,9 @@ namespace Shop.EndToEnd.Tests;
 
 /// <summary>
 /// The AppHost with <c>Shop:Broker:ConnectionString</c>: pointed at a Kafka cluster it does not own.
-/// The cluster is our broker started by the test as a separate process, with SASL and ACLs on and
-/// one principal, <c>User:shop</c>, that every service shares.
+/// The cluster is our broker started by the test as a separate process, with SASL over TLS (its
+/// certificate signed by a private CA, as a company's cluster often is) and ACLs on, and one
+/// principal, <c>User:shop</c>, that every service shares.
 /// </summary>
 public sealed class ExternalKafkaFixture : ShopFixture
 {
@@ -18,24 +19,33 @@ public sealed class ExternalKafkaFixture : ShopFixture
 
     public BrokerProcess Cluster { get; private set; } = null!;
 
+    public TestCertificates Certificates { get; } = new();
+
+    private readonly int _tlsPort = LoopbackPort.Free();
+
+    /// <summary>The cluster's SASL_SSL listener: what the services are given.</summary>
+    public string ClusterAddress => $"localhost:{_tlsPort}";
+
     protected override bool StartsBroker => false;
 
     protected override IEnumerable<string> AppHostArguments() =>
     [
         .. base.AppHostArguments(),
-        $"--Shop:Broker:ConnectionString={Cluster.BootstrapServers}",
+        $"--Shop:Broker:ConnectionString={ClusterAddress}",
         // Kafka's spelling, as a cluster's documentation gives it; the AppHost passes the services Confluent.Kafka's.
-        "--Shop:Broker:SecurityProtocol=SASL_PLAINTEXT",
+        "--Shop:Broker:SecurityProtocol=SASL_SSL",
         "--Shop:Broker:SaslMechanism=SCRAM-SHA-512",
         $"--Shop:Broker:SaslUsername={User}",
         $"--Shop:Broker:SaslPassword={ClusterPassword}",
+        $"--Shop:Broker:SslCaLocation={Certificates.CaFile}",
     ];
 
     public override async Task InitializeAsync()
     {
         Cluster = await BrokerProcess.StartAsync(
-            "--Broker:SecurityProtocol=SASL_PLAINTEXT", $"--Broker:Users:{User}={ClusterPassword}",
-            "--Broker:AclsEnabled=true", $"--Broker:SuperUsers=User:{User}");
+            "--Broker:SecurityProtocol=SASL_PLAINTEXT", $"--Broker:Listeners=SASL_SSL://localhost:{_tlsPort}",
+            $"--Broker:TlsCertificate={Certificates.CertificateFile}", $"--Broker:TlsKey={Certificates.KeyFile}",
+            $"--Broker:Users:{User}={ClusterPassword}", "--Broker:AclsEnabled=true", $"--Broker:SuperUsers=User:{User}");
         await base.InitializeAsync();
         BrokerConsole = new HttpClient { BaseAddress = new Uri(Cluster.ConsoleUrl) };
         BrokerConsole.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
@@ -46,6 +56,7 @@ public sealed class ExternalKafkaFixture : ShopFixture
     {
         await base.DisposeAsync();
         await Cluster.DisposeAsync();
+        Certificates.Dispose();
     }
 }
 
@@ -60,7 +71,7 @@ public sealed class ExternalKafkaTests(ExternalKafkaFixture shop) : IClassFixtur
     {
         Assert.DoesNotContain(Resources.OfType<ProjectResource>(), r => r.Name == "broker");
         Assert.IsType<ConnectionStringResource>(Assert.Single(Resources, r => r.Name == "broker"));
-        Assert.Equal(shop.Cluster.BootstrapServers, shop.BrokerAddress);
+        Assert.Equal(shop.ClusterAddress, shop.BrokerAddress);
     }
 
     [Fact]
@@ -71,8 +82,9 @@ public sealed class ExternalKafkaTests(ExternalKafkaFixture shop) : IClassFixtur
             // The environment the process was started with, as the dashboard shows it.
             Assert.True(shop.App.ResourceNotifications.TryGetCurrentState(service, out var state), service);
             var environment = state.Snapshot.EnvironmentVariables.Where(e => e.IsFromSpec).ToDictionary(e => e.Name, e => e.Value);
-            Assert.Equal(shop.Cluster.BootstrapServers, environment["ConnectionStrings__broker"]);
-            Assert.Equal("SaslPlaintext", environment["Messaging__SecurityProtocol"]);
+            Assert.Equal(shop.ClusterAddress, environment["ConnectionStrings__broker"]);
+            Assert.Equal("SaslSsl", environment["Messaging__SecurityProtocol"]);
+            Assert.Equal(shop.Certificates.CaFile, environment["Messaging__SslCaLocation"]);
             Assert.Equal("ScramSha512", environment["Messaging__SaslMechanism"]);
             Assert.Equal(ExternalKafkaFixture.User, environment["Messaging__SaslUsername"]);
             Assert.Equal(shop.ClusterPassword, environment["Messaging__SaslPassword"]);
