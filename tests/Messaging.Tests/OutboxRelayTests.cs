@@ -13,10 +13,7 @@ public sealed class OutboxRelayTests
     {
         await using var broker = await BrokerProcess.StartAsync();
         await using var setup = await MessagingSetup.StartAsync(broker);
-        using (var admin = new AdminClientBuilder(setup.Connection.Admin(new AdminClientConfig())).Build())
-        {
-            await admin.CreateTopicsAsync([new TopicSpecification { Name = StockLevelsTopic.Spec.Name, NumPartitions = 1, Configs = StockLevelsTopic.Spec.Configs.ToDictionary() }]);
-        }
+        await CreateStockLevelsTopicAsync(setup);
         // Three absolute levels of one product, in one transaction: one round of the relay, one partition.
         await using (var write = await setup.Database.BeginWriteAsync(CancellationToken.None))
         {
@@ -48,10 +45,7 @@ public sealed class OutboxRelayTests
     {
         await using var broker = await BrokerProcess.StartAsync();
         await using var setup = await MessagingSetup.StartAsync(broker);
-        using (var admin = new AdminClientBuilder(setup.Connection.Admin(new AdminClientConfig())).Build())
-        {
-            await admin.CreateTopicsAsync([new TopicSpecification { Name = StockLevelsTopic.Spec.Name, NumPartitions = 1, Configs = StockLevelsTopic.Spec.Configs.ToDictionary() }]);
-        }
+        await CreateStockLevelsTopicAsync(setup);
         await using (var write = await setup.Database.BeginWriteAsync(CancellationToken.None))
         {
             setup.Outbox.Enqueue(write, new StockLevelChanged("535", 10));
@@ -95,6 +89,13 @@ public sealed class OutboxRelayTests
         prefix.Acknowledged(Row(6, "b"), partition: 2);
         prefix.Acknowledged(Row(7, "c"), partition: 0);
         Assert.Equal([1L, 4L, 7L], prefix.Sent);
+    }
+
+    /// <summary>stock-levels with one partition: every row of a product in one ordered stream.</summary>
+    private static async Task CreateStockLevelsTopicAsync(MessagingSetup setup)
+    {
+        using var admin = new AdminClientBuilder(setup.Connection.Admin(new AdminClientConfig())).Build();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = StockLevelsTopic.Spec.Name, NumPartitions = 1, Configs = StockLevelsTopic.Spec.Configs.ToDictionary() }]);
     }
 
     private sealed record Seen(string MessageId, int Quantity);
