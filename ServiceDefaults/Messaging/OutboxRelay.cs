@@ -137,8 +137,6 @@ public sealed class OutboxRelay(ServiceDatabase database, OutboxHandoff handoff,
         return (prefix.Sent, undeliverable, failure);
     }
 
-
-
     private async Task<DeliveryResult<string, byte[]>> PublishOneAsync(OutboxMessage row, CancellationToken cancellationToken)
     {
         // The send belongs to the trace of the request or message that wrote the row.
