@@ -59,9 +59,8 @@ public static class PacerProcess
     private static ProcessStartInfo SelfStartInfo()
     {
         var host = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which program this is");
-        if (!Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase)) return new ProcessStartInfo(host);
         var start = new ProcessStartInfo(host);
-        start.ArgumentList.Add(typeof(PacerProcess).Assembly.Location);
+        if (Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase)) start.ArgumentList.Add(typeof(PacerProcess).Assembly.Location);
         return start;
     }
 
