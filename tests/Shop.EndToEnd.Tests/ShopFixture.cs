@@ -3,6 +3,8 @@ using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Shop.EndToEnd.Tests;
 
@@ -17,6 +19,8 @@ public class ShopFixture : IAsyncLifetime
     public string DataDir => _dataDir.FullName;
 
     public DistributedApplication App { get; private set; } = null!;
+
+    private readonly RecentResourceLogs _recentLogs = new();
 
     public HttpClient WebShop { get; private set; } = null!;
 
@@ -62,12 +66,20 @@ public class ShopFixture : IAsyncLifetime
             // retries of failed exports hold up a stopping service past Aspire's stop timeout.
             builder.CreateResourceBuilder(project).WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
         }
+        builder.Services.AddLogging(logging => logging.AddProvider(_recentLogs));
         await ConfigureAsync(builder);
         App = await builder.BuildAsync(timeout.Token);
-        await App.StartAsync(timeout.Token);
-        foreach (var resource in new[] { "broker", "orders", "inventory", "notifications", "webshop", "mail" }.Where(r => StartsBroker || r != "broker"))
+        try
         {
-            await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+            await App.StartAsync(timeout.Token);
+            foreach (var resource in new[] { "broker", "orders", "inventory", "notifications", "webshop", "mail" }.Where(r => StartsBroker || r != "broker"))
+            {
+                await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, timeout.Token);
+            }
+        }
+        catch (OperationCanceledException e) when (timeout.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The AppHost did not get healthy in time.\n{DescribeResources()}", e);
         }
         WebShop = App.CreateHttpClient("webshop");
         Inventory = App.CreateHttpClient("inventory");
@@ -80,6 +92,21 @@ public class ShopFixture : IAsyncLifetime
                 Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"admin:{Password("admin")}")));
         }
         BrokerAddress = (await App.GetConnectionStringAsync("broker", timeout.Token))!;
+    }
+
+    /// <summary>Each resource's state, health and last log lines: what a start that timed out leaves to go on.</summary>
+    private string DescribeResources()
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var resource in App.Services.GetRequiredService<DistributedApplicationModel>().Resources)
+        {
+            var state = App.ResourceNotifications.TryGetCurrentState(resource.Name, out var current)
+                ? $"{current.Snapshot.State?.Text ?? "no state"}, health {current.Snapshot.HealthStatus?.ToString() ?? "none"}, exit {current.Snapshot.ExitCode?.ToString() ?? "-"}"
+                : "no snapshot";
+            text.AppendLine($"== {resource.Name}: {state}");
+            foreach (var line in _recentLogs.Of(resource.Name)) text.AppendLine($"   {line}");
+        }
+        return text.ToString();
     }
 
     /// <summary>Changes to the app model before it starts (a subclass may, say, point telemetry elsewhere).</summary>
