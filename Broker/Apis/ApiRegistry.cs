@@ -11,7 +11,7 @@ namespace Shop.Broker.Apis;
 /// What one frame led to: a response frame to send (or nothing: acks=0), then closing the connection
 /// when there is a reason to. <paramref name="Buffer"/> holds the response: dispose it once it is sent.
 /// </summary>
-public readonly record struct RequestOutcome(ReadOnlyMemory<byte>? Response, string? CloseReason, IDisposable? Buffer = null)
+public readonly record struct RequestOutcome(ResponseFrame? Response, string? CloseReason, IDisposable? Buffer = null)
 {
     public static RequestOutcome Close(string reason) => new(null, reason);
 }
@@ -86,7 +86,7 @@ public sealed class ApiRegistry
             var apiTag = new KeyValuePair<string, object?>("kafka.api", _names[header.RequestApiKey]);
             BrokerTelemetry.Requests.Add(1, apiTag);
             BrokerTelemetry.RequestDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, apiTag);
-            return new RequestOutcome(respond ? response.ToFrame() : null, session.CloseAfterResponse, response);
+            return new RequestOutcome(respond ? response.ToResponse() : null, session.CloseAfterResponse, response);
         }
         catch (MalformedRequestException ex)
         {

@@ -11,9 +11,10 @@ namespace Shop.Broker.Apis;
 /// limits (only the first partition with data may exceed them, by one batch). Records are never
 /// null. No transactions: the last stable offset is the high watermark. No fetch sessions (clients
 /// send id 0, epoch -1), so forgotten topics (v7+) and the rack id (v11+) are ignored. Needs READ
-/// on each topic (TOPIC_AUTHORIZATION_FAILED otherwise). The records are read into pooled buffers
-/// and copied once into the (pooled) answer, sized for them up front; the buffers go back to the
-/// pool as soon as the answer is written, so a fetch of megabytes allocates next to nothing.
+/// on each topic (TOPIC_AUTHORIZATION_FAILED otherwise). The records are not copied into the answer:
+/// they stay in their segment files (<see cref="SegmentSlice"/>) and are read straight into the
+/// socket's memory as the answer is written, so a fetch of megabytes allocates next to nothing and
+/// its bytes are copied once in user space instead of three times.
 /// </summary>
 public sealed class FetchApi(LogManager logs) : KafkaApi
 {
@@ -24,16 +25,13 @@ public sealed class FetchApi(LogManager logs) : KafkaApi
         var request = Parse(context);
         var refused = request.Topics.Select(t => t.Topic).Distinct().Where(t => !context.AllowsOnTopic(Security.AclOperation.Read, t)).ToHashSet();
         var results = await FetchAsync(request, refused, cancellationToken);
-        try
+        // The answer holds the records' segments until it is written (or dropped).
+        foreach (var result in results)
         {
-            response.EnsureCapacity(results.Sum(r => r.Records.Length) + 1024);
-            Answer(request, refused, results).Write(response, context.Version);
-            return true;
+            if (result.Owner is { } owner) response.Own(owner);
         }
-        finally
-        {
-            FetchOutcome.ReturnToPool(results);
-        }
+        Answer(request, refused, results).Write(response, context.Version);
+        return true;
     }
 
     private static FetchRequest Parse(KafkaRequest context)
@@ -80,7 +78,7 @@ public sealed class FetchApi(LogManager logs) : KafkaApi
                 });
                 if (data.Records.Length > 0)
                 {
-                    using var handOver = BrokerTelemetry.StartFetch(fetchTopic.Topic, partition.Partition, data.Records.Span);
+                    using var handOver = BrokerTelemetry.StartFetch(fetchTopic.Topic, partition.Partition, data.Records);
                     handOver?.SetTag("messaging.kafka.offset", partition.FetchOffset);
                 }
             }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
 using System.Threading.Channels;
+using Shop.Broker.Protocol;
 using Shop.Broker.Apis;
 using Shop.Broker.Telemetry;
 
@@ -30,6 +31,7 @@ internal sealed class ResponseQueue : IAsyncDisposable
     private readonly EndPoint? _remote;
     private readonly Lock _lock = new();
     private readonly Task _writing;
+    private int _unflushed; // bytes written to the pipe since its last flush
     private long _enqueued;
     private long _written;
     private bool _finished;
@@ -110,6 +112,7 @@ internal sealed class ResponseQueue : IAsyncDisposable
                     // One flush for every answer that is ready now; a produce still waiting for its fsync is not.
                     if (!reader.TryPeek(out var next) || !next.Outcome.IsCompleted)
                     {
+                        _unflushed = 0;
                         var flushed = await _output.FlushAsync(_closing.Token);
                         if (flushed.IsCompleted || flushed.IsCanceled) return;
                     }
@@ -140,22 +143,52 @@ internal sealed class ResponseQueue : IAsyncDisposable
     }
 
     /// <summary>
-    /// Copies an answer into the pipe. A large one goes a chunk at a time with a flush between: the
-    /// pipe keeps a few hundred segments for reuse, and megabytes written at once allocated new ones
-    /// for every answer. False when the client is gone.
+    /// Copies an answer into the pipe, its deferred bytes (fetched records) read straight into the
+    /// pipe's memory. A large one goes a chunk at a time with a flush between: the pipe keeps a few
+    /// hundred segments for reuse, and megabytes written at once allocated new ones for every answer.
+    /// False when the client is gone.
     /// </summary>
-    private async ValueTask<bool> WriteAsync(ReadOnlyMemory<byte> response)
+    private async ValueTask<bool> WriteAsync(ResponseFrame response)
     {
         BrokerTelemetry.BytesOut.Add(response.Length);
-        while (response.Length > Chunk)
+        var position = 0;
+        foreach (var (at, deferred) in response.Deferred)
         {
-            _output.Write(response.Span[..Chunk]);
-            response = response[Chunk..];
-            var flushed = await _output.FlushAsync(_closing.Token);
-            if (flushed.IsCompleted || flushed.IsCanceled) return false;
+            if (!await WriteAsync(response.Bytes[position..at])) return false;
+            for (var offset = 0; offset < deferred.Length;)
+            {
+                var span = _output.GetSpan(Math.Min(deferred.Length - offset, SocketBlocks.BlockSize));
+                var count = Math.Min(span.Length, deferred.Length - offset);
+                deferred.CopyTo(offset, span[..count]);
+                _output.Advance(count);
+                offset += count;
+                if (!await WrittenAsync(count)) return false;
+            }
+            position = at;
         }
-        _output.Write(response.Span);
+        return await WriteAsync(response.Bytes[position..]);
+    }
+
+    private async ValueTask<bool> WriteAsync(ReadOnlyMemory<byte> bytes)
+    {
+        while (bytes.Length > 0)
+        {
+            var count = Math.Min(bytes.Length, Chunk - _unflushed);
+            _output.Write(bytes.Span[..count]);
+            bytes = bytes[count..];
+            if (!await WrittenAsync(count)) return false;
+        }
         return true;
+    }
+
+    /// <summary>Flushes once a chunk has been written since the last flush; false when the client is gone.</summary>
+    private async ValueTask<bool> WrittenAsync(int count)
+    {
+        _unflushed += count;
+        if (_unflushed < Chunk) return true;
+        _unflushed = 0;
+        var flushed = await _output.FlushAsync(_closing.Token);
+        return !flushed.IsCompleted && !flushed.IsCanceled;
     }
 
     private void Written()

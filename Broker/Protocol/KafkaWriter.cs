@@ -8,13 +8,18 @@ namespace Shop.Broker.Protocol;
 /// Builds one response frame: reserves the 4-byte size prefix, then Kafka's big-endian primitives,
 /// classic and compact. <see cref="ToFrame"/> patches the size in. A response frame is built in a
 /// buffer from <see cref="FrameBuffers"/> (<see cref="Pooled"/>), given back once it is written to the socket,
-/// so that answers of megabytes (fetches) do not each land on the large-object heap.
+/// so that answers of megabytes (fetches) do not each land on the large-object heap. Records that
+/// come as <see cref="DeferredBytes"/> are not copied in: the writer leaves their place in the frame
+/// to be filled as it goes to the socket (<see cref="ToResponse"/>).
 /// </summary>
 public sealed class KafkaWriter : IDisposable
 {
     private readonly bool _pooled;
     private byte[] _buffer;
     private int _length;
+    private List<(int At, DeferredBytes Bytes)>? _deferred;
+    private long _deferredLength;
+    private List<IDisposable>? _owned;
 
     public KafkaWriter(int initialCapacity = 256)
     {
@@ -62,9 +67,17 @@ public sealed class KafkaWriter : IDisposable
         _buffer = larger;
     }
 
-    /// <summary>Gives a pooled buffer back: the frame from <see cref="ToFrame"/> is invalid from here on.</summary>
+    /// <summary>Keeps <paramref name="resource"/> (what deferred bytes are read from) until the answer is written: disposed with the writer.</summary>
+    public void Own(IDisposable resource) => (_owned ??= []).Add(resource);
+
+    /// <summary>Gives a pooled buffer back, and what the writer owns: the frame from <see cref="ToFrame"/> is invalid from here on.</summary>
     public void Dispose()
     {
+        if (_owned is { } owned)
+        {
+            _owned = null;
+            foreach (var resource in owned) resource.Dispose();
+        }
         if (!_pooled || _buffer.Length == 0) return;
         FrameBuffers.Pool.Return(_buffer);
         _buffer = [];
@@ -140,7 +153,14 @@ public sealed class KafkaWriter : IDisposable
 
     public void WriteNullableBytes(ReadOnlyMemory<byte>? value, bool compact)
     {
-        if (value is { } bytes) WriteBytes(bytes.Span, compact);
+        if (value is { } whole && System.Runtime.InteropServices.MemoryMarshal.TryGetMemoryManager(whole, out DeferredBytes? deferred, out var start, out var length)
+            && start == 0 && length == deferred.Length)
+        {
+            if (compact) WriteUVarint((uint)length + 1); else WriteInt32(length);
+            (_deferred ??= []).Add((_length, deferred));
+            _deferredLength += length;
+        }
+        else if (value is { } bytes) WriteBytes(bytes.Span, compact);
         else if (compact) WriteUVarint(0);
         else WriteInt32(-1);
     }
@@ -169,10 +189,17 @@ public sealed class KafkaWriter : IDisposable
 
     public void WriteEmptyTaggedFields() => WriteUVarint(0);
 
-    /// <summary>The finished frame, size prefix included.</summary>
+    /// <summary>The finished frame, size prefix included; only for a frame without deferred bytes.</summary>
     public ReadOnlyMemory<byte> ToFrame()
     {
-        BinaryPrimitives.WriteInt32BigEndian(_buffer, _length - 4);
-        return _buffer.AsMemory(0, _length);
+        if (_deferred is not null) throw new InvalidOperationException("the frame has deferred bytes: use ToResponse");
+        return ToResponse().Bytes;
+    }
+
+    /// <summary>The finished frame, size prefix included (it counts the deferred bytes), and where the deferred bytes go.</summary>
+    public ResponseFrame ToResponse()
+    {
+        BinaryPrimitives.WriteInt32BigEndian(_buffer, checked((int)(_length - 4 + _deferredLength)));
+        return new ResponseFrame(_buffer.AsMemory(0, _length), _deferred ?? (IReadOnlyList<(int, DeferredBytes)>)[]);
     }
 }

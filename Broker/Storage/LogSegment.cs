@@ -205,10 +205,33 @@ internal sealed class LogSegment
     /// <summary>
     /// Whole batches below <paramref name="endOffset"/> from the one containing <paramref name="offset"/>,
     /// up to <paramref name="maxBytes"/>; the first batch even when larger, if <paramref name="minOneBatch"/>.
-    /// Empty when the segment holds nothing at or after the offset. With <paramref name="pooled"/> the
-    /// bytes are in a buffer rented from FrameBuffers.Pool (longer than the segment's length), the caller's to return.
+    /// Empty when the segment holds nothing at or after the offset.
     /// </summary>
-    public ArraySegment<byte> Read(long offset, int maxBytes, long endOffset, bool minOneBatch, bool pooled = false)
+    public ArraySegment<byte> Read(long offset, int maxBytes, long endOffset, bool minOneBatch)
+    {
+        var (start, length) = Locate(offset, maxBytes, endOffset, minOneBatch);
+        if (length == 0) return ArraySegment<byte>.Empty;
+        var result = new byte[length];
+        _log.ReadExactly(result, start);
+        return result;
+    }
+
+    /// <summary>
+    /// The same batches as <see cref="Read"/>, not yet read: a <see cref="SegmentSlice"/> that holds
+    /// a reference to the segment (the caller must hold one while this runs) until it is disposed. Null when empty.
+    /// </summary>
+    public SegmentSlice? Slice(long offset, int maxBytes, long endOffset, bool minOneBatch)
+    {
+        var (start, length) = Locate(offset, maxBytes, endOffset, minOneBatch);
+        if (length == 0) return null;
+        if (!TryAcquire()) throw new InvalidOperationException("a segment is sliced only while its caller holds a reference to it");
+        return new SegmentSlice(this, start, length);
+    }
+
+    /// <summary>Reads <paramref name="destination"/>'s length of the log file from <paramref name="position"/>.</summary>
+    internal void ReadAt(long position, Span<byte> destination) => _log.ReadExactly(destination, position);
+
+    private (long Start, int Length) Locate(long offset, int maxBytes, long endOffset, bool minOneBatch)
     {
         var size = Size;
         var position = _index.FloorPosition(offset - BaseOffset);
@@ -230,11 +253,7 @@ internal sealed class LogSegment
             if ((position > start || !minOneBatch) && position - start + h.TotalSize > maxBytes) break;
             position += h.TotalSize;
         }
-        var length = (int)(position - start);
-        if (length == 0) return ArraySegment<byte>.Empty;
-        var result = pooled ? Protocol.FrameBuffers.Pool.Rent(length) : new byte[length];
-        _log.ReadExactly(result.AsSpan(0, length), start);
-        return new ArraySegment<byte>(result, 0, length);
+        return (start, (int)(position - start));
     }
 
     /// <summary>The first batch below <paramref name="endOffset"/> whose max timestamp is ≥ <paramref name="timestamp"/>, whole.</summary>

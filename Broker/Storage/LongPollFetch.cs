@@ -3,16 +3,13 @@ namespace Shop.Broker.Storage;
 /// <summary>One partition of a fetch: where to read and how much; <see cref="Log"/> null for an unknown partition.</summary>
 public sealed record FetchTarget(PartitionLog? Log, long Offset, int MaxBytes);
 
-/// <summary>What a fetch got from one partition; <paramref name="Pooled"/>: the pool's buffer the records are in.</summary>
-public sealed record FetchOutcome(FetchError Error, long HighWatermark, long LogStartOffset, ReadOnlyMemory<byte> Records, byte[]? Pooled = null)
+/// <summary>What a fetch got from one partition; <paramref name="Owner"/>: what holds the records (their segment), until disposed.</summary>
+public sealed record FetchOutcome(FetchError Error, long HighWatermark, long LogStartOffset, ReadOnlyMemory<byte> Records, IDisposable? Owner = null)
 {
-    /// <summary>Gives the records' buffers back to the pool: once they are written into the answer, or read again.</summary>
-    public static void ReturnToPool(IEnumerable<FetchOutcome> outcomes)
+    /// <summary>Lets go of the records' segments: once the answer is written, or before they are read again.</summary>
+    public static void Release(IEnumerable<FetchOutcome> outcomes)
     {
-        foreach (var outcome in outcomes)
-        {
-            if (outcome.Pooled is not null) Protocol.FrameBuffers.Pool.Return(outcome.Pooled);
-        }
+        foreach (var outcome in outcomes) outcome.Owner?.Dispose();
     }
 }
 
@@ -28,8 +25,9 @@ public enum FetchError
 /// gets at most its own max, the response at most the fetch's max, except that the first
 /// partition with data may return one whole batch beyond both (so a large record is never stuck).
 /// Long poll: until MinBytes are there or MaxWait passes, woken by the high watermark of any
-/// partition moving past what was read, never by a timer. Records are read into buffers from
-/// <see cref="Protocol.FrameBuffers"/>: the caller returns them (<see cref="FetchOutcome.ReturnToPool"/>) once they are sent.
+/// partition moving past what was read, never by a timer. Records are located, not read: each is a
+/// <see cref="Protocol.DeferredBytes"/> read straight into the socket's memory when the answer is
+/// written; the caller releases them (<see cref="FetchOutcome.Release"/>) once they are sent.
 /// </summary>
 public static class LongPollFetch
 {
@@ -50,7 +48,7 @@ public static class LongPollFetch
                 .Select(p => p.First.Log!.WaitForDataAsync(Math.Max(p.First.Offset, p.Second.HighWatermark), wait.Token))
                 .ToList();
             if (wakeUps.Count == 0) break;
-            FetchOutcome.ReturnToPool(results); // read again below
+            FetchOutcome.Release(results); // read again below
             try
             {
                 await Task.WhenAny(wakeUps).Unwrap();
@@ -91,8 +89,8 @@ public static class LongPollFetch
         {
             var limit = Math.Max(0, Math.Min(target.MaxBytes, budget));
             if (limit == 0 && !firstWithData) return new FetchOutcome(FetchError.None, log.HighWatermark, log.LogStartOffset, ReadOnlyMemory<byte>.Empty);
-            var read = log.Read(target.Offset, limit, minOneBatch: firstWithData, pooled: true);
-            return new FetchOutcome(FetchError.None, read.HighWatermark, read.LogStartOffset, read.Records, read.Pooled);
+            var read = log.Read(target.Offset, limit, minOneBatch: firstWithData, deferred: true);
+            return new FetchOutcome(FetchError.None, read.HighWatermark, read.LogStartOffset, read.Records, read.Owner);
         }
         catch (OffsetOutOfRangeException)
         {

@@ -333,10 +333,10 @@ public sealed class PartitionLog
     /// <paramref name="minOneBatch"/> the first batch even when it is larger (Kafka does this for the
     /// first partition of a fetch only). Empty at or past the high watermark. Throws
     /// <see cref="OffsetOutOfRangeException"/> outside [LogStartOffset, LogEndOffset]. With
-    /// <paramref name="pooled"/> the records are in a buffer from <see cref="Protocol.FrameBuffers"/>
-    /// (<see cref="FetchedRecords.Pooled"/>): give it back once they are sent.
+    /// <paramref name="deferred"/> the records are not read yet: they are a <see cref="Protocol.DeferredBytes"/>
+    /// (<see cref="FetchedRecords.Owner"/>) that reads them when written; dispose it once they are sent.
     /// </summary>
-    public FetchedRecords Read(long offset, int maxBytes, bool minOneBatch = true, bool pooled = false)
+    public FetchedRecords Read(long offset, int maxBytes, bool minOneBatch = true, bool deferred = false)
     {
         while (true)
         {
@@ -348,13 +348,14 @@ public sealed class PartitionLog
             if (offset < start || offset > end)
                 throw new OffsetOutOfRangeException($"offset {offset} is outside [{start}, {end}] of {Topic}-{Partition}");
             if (offset >= highWatermark) return new FetchedRecords(ReadOnlyMemory<byte>.Empty, highWatermark, start);
-            if (ReadSegments(segments, offset, maxBytes, highWatermark, minOneBatch, pooled) is { } records)
-                return new FetchedRecords(records, highWatermark, start, pooled && records.Count > 0 ? records.Array : null);
+            if (ReadSegments(segments, offset, maxBytes, highWatermark, minOneBatch, deferred) is { } read)
+                return new FetchedRecords(read.Records, highWatermark, start, read.Owner);
             // A segment was retired (compaction, retention) while this read ran: read the new list.
         }
     }
 
-    private static ArraySegment<byte>? ReadSegments(LogSegment[] segments, long offset, int maxBytes, long endOffset, bool minOneBatch, bool pooled)
+    private static (ReadOnlyMemory<byte> Records, IDisposable? Owner)? ReadSegments(LogSegment[] segments, long offset, int maxBytes, long endOffset,
+        bool minOneBatch, bool deferred)
     {
         for (var i = FindSegment(segments, offset); i < segments.Length; i++)
         {
@@ -363,15 +364,19 @@ public sealed class PartitionLog
             if (!segment.TryAcquire()) return null;
             try
             {
-                var bytes = segment.Read(Math.Max(offset, segment.BaseOffset), maxBytes, endOffset, minOneBatch, pooled);
-                if (bytes.Count > 0) return bytes;
+                var from = Math.Max(offset, segment.BaseOffset);
+                if (deferred)
+                {
+                    if (segment.Slice(from, maxBytes, endOffset, minOneBatch) is { } slice) return (slice.Memory, slice);
+                }
+                else if (segment.Read(from, maxBytes, endOffset, minOneBatch) is { Count: > 0 } bytes) return (bytes, null);
             }
             finally
             {
                 segment.Release();
             }
         }
-        return ArraySegment<byte>.Empty;
+        return (ReadOnlyMemory<byte>.Empty, null);
     }
 
     private static int FindSegment(LogSegment[] segments, long offset)
@@ -556,8 +561,8 @@ public sealed class PartitionLog
 /// <param name="LogAppendTime">-1: CreateTime topics report no append time.</param>
 public readonly record struct AppendResult(long BaseOffset, long LastOffset, long LogAppendTime = -1);
 
-/// <summary>Batches read for a fetch, with the high watermark and log start offset they were read against; <paramref name="Pooled"/>: the buffer they are in, when it is the pool's.</summary>
-public readonly record struct FetchedRecords(ReadOnlyMemory<byte> Records, long HighWatermark, long LogStartOffset, byte[]? Pooled = null);
+/// <summary>Batches read for a fetch, with the high watermark and log start offset they were read against; <paramref name="Owner"/>: what to dispose once they are sent (deferred reads).</summary>
+public readonly record struct FetchedRecords(ReadOnlyMemory<byte> Records, long HighWatermark, long LogStartOffset, IDisposable? Owner = null);
 
 /// <summary>The partition was deleted (or the broker is stopping) while a request used it: Kafka's UNKNOWN_TOPIC_OR_PARTITION.</summary>
 public sealed class PartitionClosedException(string message) : Exception(message);

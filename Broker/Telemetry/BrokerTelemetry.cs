@@ -52,9 +52,32 @@ public static class BrokerTelemetry
     public static Activity? StartProduce(string topic, int partition, ReadOnlySpan<byte> records) =>
         StartRecordsSpan("produce", ActivityKind.Server, topic, partition, records);
 
-    /// <summary>A span for handing records with trace context to a consumer (parented on the first record's context, linked to the rest).</summary>
-    public static Activity? StartFetch(string topic, int partition, ReadOnlySpan<byte> records) =>
-        StartRecordsSpan("fetch", ActivityKind.Server, topic, partition, records);
+    /// <summary>Bytes at the start of a fetch's records looked into for trace context (the scan reads at most 256 records anyway).</summary>
+    private const int FetchScanBytes = 64 * 1024;
+
+    /// <summary>
+    /// A span for handing records with trace context to a consumer (parented on the first record's
+    /// context, linked to the rest). Fetched records are <see cref="Protocol.DeferredBytes"/>, read
+    /// as the answer goes out: only their first <see cref="FetchScanBytes"/> are read for this, so
+    /// that a fetch of megabytes is not read twice for its span.
+    /// </summary>
+    public static Activity? StartFetch(string topic, int partition, ReadOnlyMemory<byte> records)
+    {
+        if (!Source.HasListeners()) return null;
+        if (!System.Runtime.InteropServices.MemoryMarshal.TryGetMemoryManager(records, out Protocol.DeferredBytes? deferred, out var start, out _) || start != 0)
+            return StartRecordsSpan("fetch", ActivityKind.Server, topic, partition, records.Span);
+        var length = Math.Min(records.Length, FetchScanBytes);
+        var prefix = Protocol.FrameBuffers.Pool.Rent(length);
+        try
+        {
+            deferred.CopyTo(0, prefix.AsSpan(0, length));
+            return StartRecordsSpan("fetch", ActivityKind.Server, topic, partition, prefix.AsSpan(0, length));
+        }
+        finally
+        {
+            Protocol.FrameBuffers.Pool.Return(prefix);
+        }
+    }
 
     private static Activity? StartRecordsSpan(string operation, ActivityKind kind, string topic, int partition, ReadOnlySpan<byte> records)
     {

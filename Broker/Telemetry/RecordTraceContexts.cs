@@ -9,7 +9,8 @@ namespace Shop.Broker.Telemetry;
 /// records of a record set. Only uncompressed batches are looked into: the broker never inflates a
 /// batch for telemetry, and only the first <see cref="MaxRecordsScanned"/> records of a set: a span
 /// links at most a few contexts, and a fetch of megabytes must not be parsed whole for it. Reads
-/// defensively: a record set that does not parse yields what was found so far.
+/// defensively: a record set that does not parse yields what was found so far, and a set cut short
+/// (the first bytes of a fetch) is looked into as far as it goes.
 /// </summary>
 public static class RecordTraceContexts
 {
@@ -29,10 +30,12 @@ public static class RecordTraceContexts
             while (recordSet.Length >= RecordBatch.HeaderSize && contexts.Count < max && budget > 0)
             {
                 var header = RecordBatch.ReadHeader(recordSet);
-                if (header.TotalSize > recordSet.Length || header.TotalSize < RecordBatch.HeaderSize) break;
+                if (header.TotalSize < RecordBatch.HeaderSize) break;
                 var records = Math.Min(header.RecordCount, budget);
                 budget -= records;
-                if (header.Codec == 0 && !header.IsControl) FindInBatch(recordSet[..header.TotalSize], records, contexts, max);
+                // A batch cut short is read up to its cut (reading past it throws, caught below).
+                if (header.Codec == 0 && !header.IsControl) FindInBatch(recordSet[..Math.Min(header.TotalSize, recordSet.Length)], records, contexts, max);
+                if (header.TotalSize >= recordSet.Length) break;
                 recordSet = recordSet[header.TotalSize..];
             }
         }

@@ -44,6 +44,7 @@ public sealed class StorageFindingsTests
             maxWait: TimeSpan.FromMinutes(10), time, testTimeout.Token);
 
         Assert.Equal(["late"], StorageHarness.Values(outcome[0].Records));
+        FetchOutcome.Release(outcome);
     }
 
     private sealed class RaceClock : TimeProvider
@@ -80,6 +81,28 @@ public sealed class StorageFindingsTests
         first.Release();
         Assert.False(first.TryAcquire()); // closed once the last reader let go
         Assert.NotEmpty(StorageHarness.Values(log.Read(0, 1 << 20).Records)); // new reads see the compacted segment
+    }
+
+    [Fact]
+    public async Task A_fetch_answer_not_yet_written_still_carries_its_records_after_DeleteRecords_removed_their_segment()
+    {
+        using var storage = StorageHarness.Real();
+        var log = storage.Logs.CreateTopic("d", 1, new Dictionary<string, string?> { [TopicConfig.SegmentBytes] = "1024" }).Partitions[0];
+        for (var i = 0; i < 40; i++) await log.AppendAsync(StorageHarness.Batch($"v{i}"), durable: true);
+        // A fetch located its records (read later, straight into the socket's memory)...
+        var fetched = log.Read(0, 300, deferred: true);
+        Assert.NotNull(fetched.Owner);
+
+        // ...then, before its answer goes out, DeleteRecords removes (and closes) their segment.
+        var first = log.Segments[0];
+        log.DeleteRecordsBefore(-1);
+        Assert.Equal(40, log.LogStartOffset);
+        Assert.DoesNotContain(first, log.Segments);
+
+        var values = StorageHarness.Values(fetched.Records); // the answer being written
+        Assert.NotEmpty(values);
+        Assert.Equal(Enumerable.Range(0, values.Count).Select(i => $"v{i}"), values);
+        fetched.Owner!.Dispose();
     }
 
     [Fact]
