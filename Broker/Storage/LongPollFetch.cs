@@ -72,12 +72,20 @@ public static class LongPollFetch
         var results = new List<FetchOutcome>(targets.Count);
         totalBytes = 0;
         anyError = false;
-        foreach (var target in targets)
+        try
         {
-            var outcome = Read(target, maxBytes - totalBytes, firstWithData: totalBytes == 0);
-            anyError |= outcome.Error != FetchError.None;
-            totalBytes += outcome.Records.Length;
-            results.Add(outcome);
+            foreach (var target in targets)
+            {
+                var outcome = Read(target, maxBytes - totalBytes, firstWithData: totalBytes == 0);
+                anyError |= outcome.Error != FetchError.None;
+                totalBytes += outcome.Records.Length;
+                results.Add(outcome);
+            }
+        }
+        catch
+        {
+            FetchOutcome.Release(results); // the segments already located stay open otherwise
+            throw;
         }
         return results;
     }
