@@ -16,6 +16,11 @@ public abstract class DeferredBytes(int length) : MemoryManager<byte>
 
     public int Length { get; } = length;
 
+    /// <summary>The deferred bytes <paramref name="memory"/> is, when it is all of them (not a slice of them).</summary>
+    public static bool TryGetWhole(ReadOnlyMemory<byte> memory, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DeferredBytes? deferred) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetMemoryManager(memory, out deferred, out var start, out var length)
+        && start == 0 && length == deferred.Length;
+
     /// <summary>Copies the bytes from <paramref name="offset"/> on into all of <paramref name="destination"/>.</summary>
     public void CopyTo(int offset, Span<byte> destination)
     {
@@ -63,8 +68,6 @@ public abstract class DeferredBytes(int length) : MemoryManager<byte>
 /// <summary>A finished answer: its bytes (size prefix included), with deferred ranges to be written at given positions of them.</summary>
 public readonly record struct ResponseFrame(ReadOnlyMemory<byte> Bytes, IReadOnlyList<(int At, DeferredBytes Bytes)> Deferred)
 {
-    public ResponseFrame(ReadOnlyMemory<byte> bytes) : this(bytes, []) { }
-
     /// <summary>The frame's length on the wire.</summary>
     public long Length => Bytes.Length + Deferred.Sum(d => (long)d.Bytes.Length);
 }

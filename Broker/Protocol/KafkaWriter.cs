@@ -18,7 +18,6 @@ public sealed class KafkaWriter : IDisposable
     private byte[] _buffer;
     private int _length;
     private List<(int At, DeferredBytes Bytes)>? _deferred;
-    private long _deferredLength;
     private List<IDisposable>? _owned;
 
     public KafkaWriter(int initialCapacity = 256)
@@ -39,12 +38,6 @@ public sealed class KafkaWriter : IDisposable
 
     /// <summary>Bytes written after the size prefix.</summary>
     public int BodyLength => _length - 4;
-
-    /// <summary>Makes room for <paramref name="bytes"/> more at once (a fetch knows its records' size) instead of growing step by step.</summary>
-    public void EnsureCapacity(int bytes)
-    {
-        if (_length + bytes > _buffer.Length) Resize(_length + bytes);
-    }
 
     private Span<byte> Grow(int count)
     {
@@ -153,12 +146,10 @@ public sealed class KafkaWriter : IDisposable
 
     public void WriteNullableBytes(ReadOnlyMemory<byte>? value, bool compact)
     {
-        if (value is { } whole && System.Runtime.InteropServices.MemoryMarshal.TryGetMemoryManager(whole, out DeferredBytes? deferred, out var start, out var length)
-            && start == 0 && length == deferred.Length)
+        if (value is { } whole && DeferredBytes.TryGetWhole(whole, out var deferred))
         {
-            if (compact) WriteUVarint((uint)length + 1); else WriteInt32(length);
+            if (compact) WriteUVarint((uint)deferred.Length + 1); else WriteInt32(deferred.Length);
             (_deferred ??= []).Add((_length, deferred));
-            _deferredLength += length;
         }
         else if (value is { } bytes) WriteBytes(bytes.Span, compact);
         else if (compact) WriteUVarint(0);
@@ -199,7 +190,8 @@ public sealed class KafkaWriter : IDisposable
     /// <summary>The finished frame, size prefix included (it counts the deferred bytes), and where the deferred bytes go.</summary>
     public ResponseFrame ToResponse()
     {
-        BinaryPrimitives.WriteInt32BigEndian(_buffer, checked((int)(_length - 4 + _deferredLength)));
-        return new ResponseFrame(_buffer.AsMemory(0, _length), _deferred ?? (IReadOnlyList<(int, DeferredBytes)>)[]);
+        var frame = new ResponseFrame(_buffer.AsMemory(0, _length), _deferred ?? (IReadOnlyList<(int, DeferredBytes)>)[]);
+        BinaryPrimitives.WriteInt32BigEndian(_buffer, checked((int)(frame.Length - 4)));
+        return frame;
     }
 }

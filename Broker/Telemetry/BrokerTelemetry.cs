@@ -64,7 +64,7 @@ public static class BrokerTelemetry
     public static Activity? StartFetch(string topic, int partition, ReadOnlyMemory<byte> records)
     {
         if (!Source.HasListeners()) return null;
-        if (!System.Runtime.InteropServices.MemoryMarshal.TryGetMemoryManager(records, out Protocol.DeferredBytes? deferred, out var start, out _) || start != 0)
+        if (!Protocol.DeferredBytes.TryGetWhole(records, out var deferred))
             return StartRecordsSpan("fetch", ActivityKind.Server, topic, partition, records.Span);
         var length = Math.Min(records.Length, FetchScanBytes);
         var prefix = Protocol.FrameBuffers.Pool.Rent(length);
