@@ -47,6 +47,12 @@ done
 read -r passed failed skipped < <(grep -E '(Passed|Failed)! +- Failed: ' "$log" | awk -F'[:,]' '
   { f += $2; p += $4; s += $6 } END { printf "%d %d %d\n", p, f, s }')
 assemblies=$(grep -cE '(Passed|Failed)! +- Failed: ' "$log")
+# Each failed test's name and the start of its error message, kept for the end of the output:
+# CI shows only the tail, and the benchmarks' smoke run comes after the tests.
+failures=$(awk '
+  /^ +Failed .+ \[[0-9][^]]*\] *$/ { print; keep = 1; lines = 0; next }
+  keep && /^ +Stack Trace:/ { keep = 0; next }
+  keep && lines < 20 { print; lines++ }' "$log")
 rm -f "$log"
 # A test host that crashed reports no summary: count it as a failure rather than hide it.
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
@@ -55,6 +61,11 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 step "benchmarks, quick mode (smoke: fails only on errors)"
 if ! dotnet run -c Release --project bench/Bench -- quick; then
   echo "bench quick mode failed"; failed=$((failed + 1)); status=1
+fi
+
+if [ -n "$failures" ]; then
+  step "failed tests"
+  printf '%s\n' "$failures"
 fi
 
 summary="$passed passed, $failed failed"

@@ -45,6 +45,8 @@ public sealed class ShopWorkload : IWorkload
         {
             logging.SetMinimumLevel(LogLevel.Warning);
             foreach (var category in new[] { "AppHost.Resources", "System.Net.Http", "Aspire", "Microsoft" }) logging.AddFilter(category, LogLevel.Warning);
+            // Refused health probes while the services start are expected; a service that never gets healthy fails the start.
+            logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None);
         });
         foreach (var project in builder.Resources.OfType<Aspire.Hosting.ApplicationModel.ProjectResource>().ToList())
         {
