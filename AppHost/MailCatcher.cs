@@ -33,6 +33,10 @@ public static class MailCatcher
                 context.Args.Add("--nousersettings");
                 context.Args.Add("--hostname=localhost");
             })
+            // Profile-guided tiering costs the catcher more CPU than it saves in a run of the shop: with it
+            // off, its first 1,200 mails took 15 s of CPU instead of 22 s (startup included), and a mail
+            // after the first 600 5-7 ms instead of 10-12 ms (two alternating runs each, 20 mails per connection).
+            .WithEnvironment("DOTNET_TieredPGO", "0")
             .WithHttpHealthCheck("/api/server")
             .WithUrlForEndpoint("http", url => url.DisplayText = "Mail catcher");
     }

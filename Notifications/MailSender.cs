@@ -1,6 +1,5 @@
 using Shop.ServiceDefaults;
 using System.Diagnostics;
-using MailKit.Net.Smtp;
 using MimeKit;
 using Polly;
 using Polly.CircuitBreaker;
@@ -12,7 +11,8 @@ namespace Shop.Notifications;
 /// <summary>
 /// Sends queued e-mails over SMTP and records them as sent together with their NotificationSent
 /// events. A round sends what is queued (up to <see cref="MailQueue.RoundSize"/>) over a few SMTP
-/// connections at once and records it in one transaction; a full round is followed by the next at once.
+/// connections at once, kept open between rounds (<see cref="SmtpConnections"/>), and records it in
+/// one transaction; a full round is followed by the next at once.
 /// While SMTP fails, a circuit breaker stops hammering it; mails stay queued and go out later.
 /// Each mail's Message-ID is derived from the order, so a resend after a crash is recognisable.
 /// </summary>
@@ -28,10 +28,13 @@ public sealed class MailSender(MailQueue queue, ServiceDatabase database, Outbox
 
     private static readonly ActivitySource Source = new("Shop.Notifications");
 
+    private readonly SmtpConnections _connections = new();
+
     private Uri SmtpServer => new(configuration["services:mail:smtp:0"] ?? configuration["Mail:Smtp"] ?? "smtp://localhost:2525");
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await using var connections = _connections; // closed when the sender stops
         while (!stoppingToken.IsCancellationRequested)
         {
             var queued = queue.Unsent();
@@ -39,9 +42,11 @@ public sealed class MailSender(MailQueue queue, ServiceDatabase database, Outbox
             if (sent.Count > 0) await RecordAsync(sent, stoppingToken);
             var failed = sent.Count < queued.Count;
             if (!failed && queued.Count == MailQueue.RoundSize) continue; // more are waiting
-            await queue.WaitAsync(failed ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(5), stoppingToken);
+            await queue.WaitAsync(failed ? TimeSpan.FromSeconds(2) : SmtpConnections.IdleLimit, stoppingToken);
+            await _connections.CloseIdleAsync();
         }
     }
+
 
     /// <summary>
     /// SMTP connections a round sends over at once. The server answers each command of a mail in
@@ -69,29 +74,37 @@ public sealed class MailSender(MailQueue queue, ServiceDatabase database, Outbox
         {
             await _smtp.ExecuteAsync(async token =>
             {
-                using var client = new SmtpClient();
                 var server = SmtpServer;
-                await client.ConnectAsync(server.Host, server.Port, MailKit.Security.SecureSocketOptions.None, token);
-                foreach (var mail in mails.Skip(sent.Count))
+                var connection = await _connections.RentAsync(server, token);
+                var healthy = false;
+                try
                 {
-                    ActivityContext.TryParse(mail.TraceParent, null, isRemote: true, out var parent);
-                    using var activity = Source.StartActivity("send mail", ActivityKind.Client, parent);
-                    activity?.SetTag("shop.order.id", mail.OrderId);
-                    activity?.SetTag("server.address", server.Host);
-                    activity?.SetTag("server.port", server.Port);
-                    try
+                    foreach (var mail in mails.Skip(sent.Count))
                     {
-                        await client.SendAsync(Message(mail), token);
+                        ActivityContext.TryParse(mail.TraceParent, null, isRemote: true, out var parent);
+                        using var activity = Source.StartActivity("send mail", ActivityKind.Client, parent);
+                        activity?.SetTag("shop.order.id", mail.OrderId);
+                        activity?.SetTag("server.address", server.Host);
+                        activity?.SetTag("server.port", server.Port);
+                        try
+                        {
+                            await connection.Client.SendAsync(Message(mail), token);
+                        }
+                        catch (Exception ex) when (ex is not OperationCanceledException)
+                        {
+                            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+                            throw;
+                        }
+                        connection.Mails++;
+                        sent.Add((mail, activity));
+                        ShopMetrics.EmailsSent.Add(1);
                     }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-                        throw;
-                    }
-                    sent.Add((mail, activity));
-                    ShopMetrics.EmailsSent.Add(1);
+                    healthy = true;
                 }
-                await client.DisconnectAsync(quit: true, token);
+                finally
+                {
+                    await _connections.ReturnAsync(connection, healthy);
+                }
             }, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -69,6 +69,17 @@ public sealed class ResilienceTests(ShopFixture shop) : IClassFixture<ShopFixtur
     }
 
     [Fact]
+    public async Task Mails_go_out_after_the_mail_catcher_restarts_under_the_senders_kept_connections()
+    {
+        // A mail first, so that the sender holds a connection to the catcher that the restart will break.
+        await AssertEachCompletedOnceWithOneMailAsync(await PlaceAsync(1, "200", 200m));
+        await shop.StopAsync("mail");
+        await shop.StartAsync("mail");
+
+        await AssertEachCompletedOnceWithOneMailAsync(await PlaceAsync(3, "200", 200m));
+    }
+
+    [Fact]
     public async Task The_services_reconnect_when_the_broker_comes_back()
     {
         await shop.StopAsync("broker");
