@@ -41,18 +41,43 @@ public sealed class ProcessUsage
 
     public IEnumerable<string> Names => _pids.Keys.Order();
 
+    /// <summary>The whole machine's busy share, beside the named processes: whether the CPU is what caps a workload.</summary>
+    public const string Machine = "machine, all processes";
+
+    /// <summary>This process: the load it generates and what it reads back to time it.</summary>
+    public const string Client = "bench client";
+
     public void Start()
     {
         _ticks = _pids.ToDictionary(p => p.Key, p => CpuTicks(p.Value));
+        _ticks[Client] = CpuTicks(Environment.ProcessId);
+        (_machineBusy, _machineTotal) = MachineTicks();
         _since = DateTime.UtcNow;
     }
 
-    /// <summary>Percent of the machine's CPU (all cores) each process used since <see cref="Start"/>.</summary>
+    private long _machineBusy, _machineTotal;
+
+    /// <summary>
+    /// Percent of the machine's CPU (all cores) each process used since <see cref="Start"/>, with
+    /// <see cref="Client"/> and <see cref="Machine"/> (every process, the AppHost's and the system's too).
+    /// </summary>
     public Dictionary<string, double> CpuPercent()
     {
         var seconds = (DateTime.UtcNow - _since).TotalSeconds;
-        return _pids.ToDictionary(p => p.Key,
+        var percent = _pids.ToDictionary(p => p.Key,
             p => (CpuTicks(p.Value) - _ticks.GetValueOrDefault(p.Key)) / TicksPerSecond / seconds / Environment.ProcessorCount * 100);
+        percent[Client] = (CpuTicks(Environment.ProcessId) - _ticks[Client]) / TicksPerSecond / seconds / Environment.ProcessorCount * 100;
+        var (busy, total) = MachineTicks();
+        percent[Machine] = total > _machineTotal ? 100.0 * (busy - _machineBusy) / (total - _machineTotal) : 0;
+        return percent;
+    }
+
+    /// <summary>Busy and total ticks of all cores, from /proc/stat's first line (idle and iowait count as not busy).</summary>
+    private static (long Busy, long Total) MachineTicks()
+    {
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..].Select(long.Parse).ToArray();
+        var total = fields.Take(8).Sum(); // user nice system idle iowait irq softirq steal (guest time is inside user)
+        return (total - fields[3] - fields[4], total);
     }
 
     public Dictionary<string, double> ResidentMegabytes() => _pids.ToDictionary(p => p.Key, p => Resident(p.Value) / 1e6);
