@@ -47,7 +47,6 @@ public sealed class MailSender(MailQueue queue, ServiceDatabase database, Outbox
         }
     }
 
-
     /// <summary>
     /// SMTP connections a round sends over at once. The server answers each command of a mail in
     /// turn, so one connection is bounded by round trips, not by either side's CPU: measured in the
