@@ -18,6 +18,7 @@ public static class MessagingExtensions
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(new ServiceDatabase(builder.Configuration, serviceName));
+        services.AddSingleton<SharedCommit>();
         services.AddDatabaseSchema(MessagingSchema.Schema);
         services.AddHostedService<DatabaseMigrator>(); // first: every table exists before anything else starts
         var topics = new ShopTopics();

@@ -105,6 +105,12 @@ public sealed class WriteTransaction : IAsyncDisposable
     /// <summary>Runs <paramref name="action"/> once this transaction has committed; never if it rolls back.</summary>
     public void OnCommitted(Action action) => _onCommitted.Add(action);
 
+    /// <summary>How many actions are registered: a mark to roll back to with a savepoint (<see cref="SharedCommit"/>).</summary>
+    internal int OnCommittedCount => _onCommitted.Count;
+
+    /// <summary>Forgets the actions registered after <paramref name="mark"/>: their writes were rolled back to a savepoint.</summary>
+    internal void ForgetOnCommittedAfter(int mark) => _onCommitted.RemoveRange(mark, _onCommitted.Count - mark);
+
     public async Task CommitAsync()
     {
         await Transaction.CommitAsync();

@@ -39,7 +39,7 @@ public static class OrdersApi
     }
 
     private static async Task<Results<Accepted<OrderAccepted>, ValidationProblem, ProblemHttpResult>> PlaceAsync(
-        HttpRequest request, ServiceDatabase database, Outbox outbox, ILogger<PlaceOrder> logger)
+        HttpRequest request, SharedCommit commits, Outbox outbox, ILogger<PlaceOrder> logger)
     {
         PlaceOrder? order;
         try
@@ -58,12 +58,12 @@ public static class OrdersApi
         var orderId = Guid.NewGuid().ToString("N")[..12];
         var items = order.Items!.Select(i => new OrderItem(i.ProductId!, i.Quantity!.Value, i.Price!.Value)).ToList();
         var email = string.IsNullOrWhiteSpace(order.Email) ? $"{order.UserId}@customers.shop-on-a-log.local" : order.Email;
-        await using (var write = await database.BeginWriteAsync(request.HttpContext.RequestAborted))
+        // Orders placed at the same moment share one commit (and one fsync).
+        await commits.WriteAsync(write =>
         {
             OrderViews.Record(write, orderId, "Placed");
             outbox.Enqueue(write, new OrderPlaced(orderId, order.UserId!, email, items, order.TotalPrice!.Value));
-            await write.CommitAsync();
-        }
+        }, request.HttpContext.RequestAborted);
         ShopMetrics.OrdersPlaced.Add(1);
         logger.LogInformation("Order {OrderId} placed by {UserId}: {Total}", orderId, order.UserId, order.TotalPrice);
         return TypedResults.Accepted($"/api/orders/{orderId}", new OrderAccepted(orderId, "Placed", $"/api/orders/{orderId}"));
