@@ -47,6 +47,15 @@ public sealed class SharedCommit(ServiceDatabase database)
     {
         while (true)
         {
+            lock (_lock)
+            {
+                // Checked before taking the turn: a burst's end must not cost an empty transaction.
+                if (_queued.Count == 0)
+                {
+                    _committing = false;
+                    return;
+                }
+            }
             WriteTransaction transaction;
             try
             {
@@ -62,12 +71,8 @@ public sealed class SharedCommit(ServiceDatabase database)
                 List<Pending> group;
                 lock (_lock)
                 {
-                    // Taken once the turn is ours: whatever queued while we waited for it joins.
-                    if (_queued.Count == 0)
-                    {
-                        _committing = false;
-                        return;
-                    }
+                    // Taken once the turn is ours: whatever queued while we waited for it joins
+                    // (only the leader empties the queue, so it is not empty).
                     group = _queued;
                     _queued = [];
                 }
