@@ -113,7 +113,7 @@ public sealed class NatsPeer : IPeer
         });
         var total = (long)(rate * duration.TotalSeconds);
         var samples = new LatencySamples();
-        var receiving = Task.Run(() => ReceiveAsync(consumer, total + 1, (body, now) =>
+        var receiving = Task.Run(() => ReceiveAsync(consumer, total + PacerProcess.Untimed(rate, duration), (body, now) =>
         {
             var sent = BitConverter.ToInt64(body);
             if (!PacerProcess.IsWarmUp(sent)) samples.Add(sent, now);

@@ -15,7 +15,10 @@ namespace Shop.Bench.Systems;
 /// sleeps between sends: every millisecond or so it sends what has come due, each message carrying
 /// the moment it was sent (<see cref="Stopwatch.GetTimestamp"/> is CLOCK_MONOTONIC on Linux, the
 /// same clock in every process). Before pacing it sends one warm-up message with the value 0, so
-/// connecting is not timed; receivers skip it (<see cref="IsWarmUp"/>).
+/// connecting is not timed, then paces warm-up messages (value 0 too) for <see cref="WarmUpFor"/>: the
+/// first second of a run paced cold had 4 × the p99 of the last (the pacer's, the consumer's and, for
+/// ours, the broker's code still being compiled). Receivers skip them (<see cref="IsWarmUp"/>) and
+/// expect <see cref="Untimed"/> of them.
 /// </summary>
 public static class PacerProcess
 {
@@ -23,8 +26,14 @@ public static class PacerProcess
 
     public static bool IsWarmUp(long sent) => sent == 0;
 
+    /// <summary>How long the pacer paces untimed messages before the timed ones: 2 s, or the run's duration if shorter (quick runs).</summary>
+    public static TimeSpan WarmUpFor(TimeSpan duration) => duration < TimeSpan.FromSeconds(2) ? duration : TimeSpan.FromSeconds(2);
+
+    /// <summary>How many warm-up messages (value 0) come before the timed ones.</summary>
+    public static long Untimed(double rate, TimeSpan duration) => 1 + (long)(rate * WarmUpFor(duration).TotalSeconds);
+
     /// <summary>Runs the pacer and waits for it; returns how many timed messages it sent.</summary>
-    /// <param name="system">kafka, nats, redis or rabbitmq.</param>
+    /// <param name="system">kafka, wire (our own Kafka frames; the address is the broker's loopback port), nats, redis or rabbitmq.</param>
     /// <param name="address">Where the system listens (bootstrap servers, URL, host:port).</param>
     /// <param name="target">Topic, subject, stream or queue.</param>
     public static async Task<long> RunAsync(string system, string address, string target, bool persistent, double rate, TimeSpan duration,
@@ -69,7 +78,7 @@ public static class PacerProcess
     {
         if (args.Length != 7)
         {
-            Console.Error.WriteLine("usage: bench pace <kafka|nats|redis|rabbitmq> <address> <target> <persistent|transient> <rate/s> <seconds>");
+            Console.Error.WriteLine("usage: bench pace <kafka|wire|nats|redis|rabbitmq> <address> <target> <persistent|transient> <rate/s> <seconds>");
             return 2;
         }
         var (system, address, target, persistent) = (args[1], args[2], args[3], args[4] == "persistent");
@@ -80,6 +89,7 @@ public static class PacerProcess
         try
         {
             await publisher.Send(0); // warm-up: connected, metadata known
+            await PaceAsync(rate, WarmUpFor(duration), _ => publisher.Send(0));
             sent = await PaceAsync(rate, duration, publisher.Send);
         }
         finally
@@ -127,11 +137,14 @@ public static class PacerProcess
                 {
                     BootstrapServers = address, Acks = Acks.Leader, LingerMs = 0, SocketNagleDisable = true,
                 }).SetValueSerializer(new TicksSerializer()).Build();
-                // Produce only queues the message: the pacer never waits for the broker.
+                // Produce only queues the message: the pacer never waits for the broker, except for
+                // the first message (connected, metadata known).
+                var connected = false;
                 return new Publisher(sent =>
                 {
                     producer.Produce(target, new Message<Null, long> { Value = sent });
-                    if (IsWarmUp(sent)) producer.Flush(TimeSpan.FromSeconds(30));
+                    if (!connected) producer.Flush(TimeSpan.FromSeconds(30));
+                    connected = true;
                     return Task.CompletedTask;
                 }, () =>
                 {
@@ -139,6 +152,12 @@ public static class PacerProcess
                     producer.Dispose();
                     return ValueTask.CompletedTask;
                 });
+            }
+            case "wire":
+            {
+                // Our own Kafka frames (WirePublisher): the broker without librdkafka's queues and threads.
+                var publisher = await WirePublisher.ConnectAsync(int.Parse(address, CultureInfo.InvariantCulture), target);
+                return new Publisher(publisher.Send, publisher.DisposeAsync);
             }
             case "nats":
             {
@@ -165,7 +184,7 @@ public static class PacerProcess
                 });
             }
             default:
-                throw new ArgumentException($"unknown system '{system}': kafka, nats, redis or rabbitmq");
+                throw new ArgumentException($"unknown system '{system}': kafka, wire, nats, redis or rabbitmq");
         }
     }
 

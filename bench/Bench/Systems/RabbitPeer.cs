@@ -139,7 +139,7 @@ public sealed class RabbitPeer : IPeer
         var total = (long)(rate * duration.TotalSeconds);
         var samples = new LatencySamples();
         await using var consuming = await ChannelAsync(queue);
-        var receiving = ReceiveAsync(consuming, queue, total + 1, (body, now) =>
+        var receiving = ReceiveAsync(consuming, queue, total + PacerProcess.Untimed(rate, duration), (body, now) =>
         {
             var sent = BitConverter.ToInt64(body.Span);
             if (!PacerProcess.IsWarmUp(sent)) lock (samples) samples.Add(sent, now);

@@ -118,11 +118,108 @@ public sealed class WireConnection : IAsyncDisposable
         return new ConsumeRun(bytes, records, watch.Elapsed);
     }
 
-    /// <summary>A v2 record batch of <paramref name="count"/> keyless records of <paramref name="valueSize"/> bytes.</summary>
+    /// <summary>
+    /// Reads partition 0 of <paramref name="topic"/> from offset 0 with long-poll fetches (one in flight, as
+    /// a consumer has), handing each record's 8-byte value and the moment its fetch answer arrived to
+    /// <paramref name="onRecord"/>, until <paramref name="expected"/> records have come or <paramref name="timeout"/> passes.
+    /// </summary>
+    public async Task<long> FollowAsync(string topic, long expected, Action<long, long> onRecord, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        long offset = 0, received = 0;
+        var correlationId = 0;
+        while (received < expected && Stopwatch.GetTimestamp() < deadline)
+        {
+            await _socket.SendAsync(FetchFrame(++correlationId, topic, offset, 1 << 20), cancellationToken);
+            var response = await ReceiveFrameAsync(cancellationToken);
+            var now = Stopwatch.GetTimestamp();
+            var batches = FetchedRecords(response.Span, out var error);
+            if (error != 0) throw new InvalidDataException($"fetch of partition 0 failed with Kafka error {error}");
+            while (batches.Length >= 61)
+            {
+                var batchLength = 12 + BinaryPrimitives.ReadInt32BigEndian(batches[8..]);
+                if (batchLength > batches.Length) break; // a partial batch at the end: fetched again next time
+                var baseOffset = BinaryPrimitives.ReadInt64BigEndian(batches);
+                foreach (var value in RecordValues(batches[..batchLength]))
+                {
+                    onRecord(value, now);
+                    received++;
+                }
+                offset = baseOffset + BinaryPrimitives.ReadInt32BigEndian(batches[23..]) + 1;
+                batches = batches[batchLength..];
+            }
+        }
+        return received;
+    }
+
+    /// <summary>Sends <paramref name="frame"/> whole, from the caller's thread.</summary>
+    internal void Send(ReadOnlySpan<byte> frame)
+    {
+        while (frame.Length > 0) frame = frame[_socket.Send(frame)..];
+    }
+
+    /// <summary>The next Produce answer: throws if any of its <paramref name="partitions"/> failed.</summary>
+    internal async Task ReceiveProduceAnswerAsync(int partitions, CancellationToken cancellationToken)
+    {
+        var response = await ReceiveFrameAsync(cancellationToken);
+        ThrowOnProduceErrors(response.Span[4..], partitions);
+    }
+
+    /// <summary>A Produce request (acks=1) of one batch holding one record whose value is <paramref name="value"/>, to partition 0.</summary>
+    internal static byte[] SingleRecordFrame(string topic, long value, int correlationId)
+    {
+        var frame = ProduceFrame(topic, [RecordBatch(1, BitConverter.GetBytes(value))], acks: 1);
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(8), correlationId);
+        return frame;
+    }
+
+    /// <summary>The 8-byte values of a v2 batch's uncompressed records, in order.</summary>
+    private static List<long> RecordValues(ReadOnlySpan<byte> batch)
+    {
+        var count = BinaryPrimitives.ReadInt32BigEndian(batch[57..]);
+        var values = new List<long>(count);
+        var position = 61;
+        for (var i = 0; i < count; i++)
+        {
+            var length = (int)ReadVarint(batch, ref position);
+            var next = position + length;
+            position++; // attributes
+            ReadVarint(batch, ref position); // timestamp delta
+            ReadVarint(batch, ref position); // offset delta
+            var keyLength = (int)ReadVarint(batch, ref position);
+            position += Math.Max(0, keyLength);
+            var valueLength = (int)ReadVarint(batch, ref position);
+            if (valueLength != 8) throw new InvalidDataException($"a record of {valueLength} bytes where a timestamp of 8 was sent");
+            values.Add(BitConverter.ToInt64(batch.Slice(position, 8)));
+            position = next;
+        }
+        return values;
+    }
+
+    private static long ReadVarint(ReadOnlySpan<byte> span, ref int position)
+    {
+        ulong zigzag = 0;
+        for (var shift = 0; ; shift += 7)
+        {
+            var b = span[position++];
+            zigzag |= (ulong)(b & 0x7F) << shift;
+            if (b < 0x80) break;
+        }
+        return (long)(zigzag >> 1) ^ -(long)(zigzag & 1);
+    }
+
+    /// <summary>A v2 record batch of <paramref name="count"/> keyless records of <paramref name="valueSize"/> random bytes.</summary>
     public static byte[] RecordBatch(int count, int valueSize)
     {
         var value = new byte[valueSize];
         Random.Shared.NextBytes(value);
+        return RecordBatch(count, value);
+    }
+
+    /// <summary>A v2 record batch of <paramref name="count"/> keyless records, each with <paramref name="value"/>.</summary>
+    private static byte[] RecordBatch(int count, byte[] value)
+    {
+        var valueSize = value.Length;
         var records = new MemoryStream();
         Span<byte> varint = stackalloc byte[10];
         for (var i = 0; i < count; i++)
@@ -245,21 +342,8 @@ public sealed class WireConnection : IAsyncDisposable
     /// <summary>Fetch v11 response body of one topic and partition: the records' bytes and count, and the offset after the last whole batch.</summary>
     private static (long Bytes, long Records, long NextOffset) CountFetched(ReadOnlySpan<byte> frame, long offset)
     {
-        var position = 4 + 4; // correlation id, throttle time
-        var error = BinaryPrimitives.ReadInt16BigEndian(frame[position..]);
-        if (error != 0) throw new InvalidDataException($"fetch failed with Kafka error {error}");
-        position += 2 + 4 + 4; // error, session id, topic count
-        position += 2 + BinaryPrimitives.ReadInt16BigEndian(frame[position..]);
-        position += 4; // partition count
-        var partitionError = BinaryPrimitives.ReadInt16BigEndian(frame[(position + 4)..]);
+        var records = FetchedRecords(frame, out var partitionError);
         if (partitionError != 0) throw new InvalidDataException($"fetch of partition 0 failed with Kafka error {partitionError}");
-        position += 4 + 2 + 8 + 8 + 8;
-        var aborted = BinaryPrimitives.ReadInt32BigEndian(frame[position..]);
-        position += 4 + Math.Max(0, aborted) * 16 + 4; // aborted transactions, preferred read replica
-        var length = BinaryPrimitives.ReadInt32BigEndian(frame[position..]);
-        position += 4;
-        if (length <= 0) return (0, 0, offset);
-        var records = frame.Slice(position, length);
         long bytes = 0, count = 0, next = offset;
         while (records.Length >= 61)
         {
@@ -273,6 +357,24 @@ public sealed class WireConnection : IAsyncDisposable
             records = records[batchLength..];
         }
         return (bytes, count, next);
+    }
+
+    /// <summary>The record batches of a Fetch v11 answer about one topic and partition, and that partition's error code.</summary>
+    private static ReadOnlySpan<byte> FetchedRecords(ReadOnlySpan<byte> frame, out short partitionError)
+    {
+        var position = 4 + 4; // correlation id, throttle time
+        var error = BinaryPrimitives.ReadInt16BigEndian(frame[position..]);
+        if (error != 0) throw new InvalidDataException($"fetch failed with Kafka error {error}");
+        position += 2 + 4 + 4; // error, session id, topic count
+        position += 2 + BinaryPrimitives.ReadInt16BigEndian(frame[position..]);
+        position += 4; // partition count
+        partitionError = BinaryPrimitives.ReadInt16BigEndian(frame[(position + 4)..]);
+        position += 4 + 2 + 8 + 8 + 8;
+        var aborted = BinaryPrimitives.ReadInt32BigEndian(frame[position..]);
+        position += 4 + Math.Max(0, aborted) * 16 + 4; // aborted transactions, preferred read replica
+        var length = BinaryPrimitives.ReadInt32BigEndian(frame[position..]);
+        position += 4;
+        return length <= 0 ? [] : frame.Slice(position, length);
     }
 
     /// <summary>The next response frame without its size prefix, in a buffer reused by the next call.</summary>
@@ -330,4 +432,70 @@ public sealed record ConsumeRun(long Bytes, long Records, TimeSpan Elapsed)
     public double MegabytesPerSecond => Rate.MegabytesPerSecond(Bytes, Elapsed);
 
     public double RecordsPerSecond => Rate.PerSecond(Records, Elapsed);
+}
+
+/// <summary>
+/// The pacer's publisher at the wire: one record per Produce request (acks=1) to partition 0, sent at
+/// once from the caller's thread; a receiver takes the answers in order. Each send's task completes
+/// with its answer, so the pacer bounds what is unacknowledged as it does for every other system.
+/// </summary>
+public sealed class WirePublisher : IAsyncDisposable
+{
+    private readonly WireConnection _connection;
+    private readonly string _topic;
+    private readonly System.Threading.Channels.Channel<TaskCompletionSource> _due =
+        System.Threading.Channels.Channel.CreateUnbounded<TaskCompletionSource>(new() { SingleReader = true, SingleWriter = true });
+    private readonly Task _receiver;
+    private int _correlationId;
+
+    private WirePublisher(WireConnection connection, string topic)
+    {
+        _connection = connection;
+        _topic = topic;
+        _receiver = Task.Run(ReceiveAsync);
+    }
+
+    public static async Task<WirePublisher> ConnectAsync(int port, string topic) =>
+        new(await WireConnection.ConnectAsync(port, CancellationToken.None), topic);
+
+    public Task Send(long value)
+    {
+        var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Queued before it is sent, so the receiver never reads an answer it has no request for.
+        _due.Writer.TryWrite(answered);
+        _connection.Send(WireConnection.SingleRecordFrame(_topic, value, ++_correlationId));
+        return answered.Task;
+    }
+
+    private async Task ReceiveAsync()
+    {
+        await foreach (var answered in _due.Reader.ReadAllAsync())
+        {
+            try
+            {
+                await _connection.ReceiveProduceAnswerAsync(1, CancellationToken.None);
+                answered.SetResult();
+            }
+            catch (Exception ex)
+            {
+                answered.SetException(ex);
+                while (_due.Reader.TryRead(out var next)) next.SetException(ex);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Waits for every answer still due, then disconnects.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _due.Writer.TryComplete();
+        try
+        {
+            await _receiver.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await _connection.DisposeAsync();
+        }
+    }
 }

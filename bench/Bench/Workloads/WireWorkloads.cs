@@ -46,7 +46,8 @@ public sealed class WireWorkloads : IWorkload
         await using (var broker = await StartAsync(settings, dll, "--Broker:FlushPolicy=Always"))
         {
             await CreateTopicsAsync(broker, cancellationToken,
-                ("warm-up", 1, null), ("durable-1m", 1, null), ("durable-16k", 1, null), ("small", 4, null), ("rolling", 1, 4 << 20), ("steady", 1, 1 << 30));
+                ("warm-up", 1, null), ("durable-1m", 1, null), ("durable-16k", 1, null), ("small", 4, null), ("rolling", 1, 4 << 20), ("steady", 1, 1 << 30),
+                ("e2e-always", 1, null));
             // Latency first, while the disk is not yet writing back what the throughput runs leave behind;
             // after a warm-up, so that the broker's JIT and thread pool settle before anything is timed
             // (without it the first run, whichever it was, showed 2-3 x the p99.9 of the second).
@@ -95,11 +96,15 @@ public sealed class WireWorkloads : IWorkload
             var readSmall = await ConsumeAsync(broker, "small", hundred.Records / 4, cancellationToken);
             Add("consume 100 B backlog", readSmall.RecordsPerSecond, "records/s", null, null, "≥ 3,000,000", readSmall.RecordsPerSecond >= 3_000_000);
 
+            progress.Report($"{system}: end-to-end latency at {PeerWorkloads.FixedRate:N0} records/s, our own frames both ends (visible after fsync)");
+            var synced = await EndToEndAsync(broker, "e2e-always", duration, cancellationToken);
+            Add($"{EndToEnd} p50 at {PeerWorkloads.FixedRate:N0}/s", synced.Percentile(50), "µs");
+            Add($"{EndToEnd} p99 at {PeerWorkloads.FixedRate:N0}/s", synced.Percentile(99), "µs");
         }
 
         await using (var broker = await StartAsync(settings, dll, "--Broker:FlushPolicy=Interval"))
         {
-            await CreateTopicsAsync(broker, cancellationToken, ("interval-16k", 1, null), ("interval-latency", 1, 1 << 30));
+            await CreateTopicsAsync(broker, cancellationToken, ("interval-16k", 1, null), ("interval-latency", 1, 1 << 30), ("e2e-interval", 1, null));
             progress.Report($"{system}: produce latency under flush interval (answered before fsync): what the fsync adds");
             var unsynced = await ProduceAsync(broker, "interval-latency", Batches(1, 16_384, 1024), -1, 1, duration, cancellationToken);
             Add("produce latency p99 under flush interval", unsynced.Latency.Percentile(99), "µs");
@@ -109,8 +114,39 @@ public sealed class WireWorkloads : IWorkload
             var ratio = durable16k / interval.MegabytesPerSecond;
             figures.Add(new Figure(Name, system, "durable produce 1 KiB, 16 KB batches", durable16k, "MB/s",
                 "same under flush interval", ratio, "≥ 0.7", ratio >= 0.7, $"interval: {interval.MegabytesPerSecond:N0} MB/s"));
+
+            progress.Report($"{system}: end-to-end latency at {PeerWorkloads.FixedRate:N0} records/s, our own frames both ends, flush interval (visible once written)");
+            var visibleOnWrite = await EndToEndAsync(broker, "e2e-interval", duration, cancellationToken);
+            Add($"{EndToEnd} p50 at {PeerWorkloads.FixedRate:N0}/s, flush interval", visibleOnWrite.Percentile(50), "µs");
+            Add($"{EndToEnd} p99 at {PeerWorkloads.FixedRate:N0}/s, flush interval", visibleOnWrite.Percentile(99), "µs");
         }
         return figures;
+    }
+
+    /// <summary>The metric name of the end-to-end rows: produce to fetch with our own frames at both ends.</summary>
+    public const string EndToEnd = "end-to-end (wire clients)";
+
+    /// <summary>
+    /// A pacer process sends one record per Produce request with our own frames (<see cref="WirePublisher"/>);
+    /// here one long-poll fetch at a time follows the partition (<see cref="WireConnection.FollowAsync"/>):
+    /// latency = the fetch answer's arrival − the send timestamp. What the broker adds, without librdkafka's
+    /// queues and threads at either end.
+    /// </summary>
+    private static async Task<LatencySamples> EndToEndAsync(BrokerProcess broker, string topic, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        var total = (long)(PeerWorkloads.FixedRate * duration.TotalSeconds);
+        var samples = new LatencySamples((int)total);
+        await using var follower = await WireConnection.ConnectAsync(broker.Port, cancellationToken);
+        var expected = total + PacerProcess.Untimed(PeerWorkloads.FixedRate, duration);
+        var following = Task.Run(() => follower.FollowAsync(topic, expected, (sent, now) =>
+        {
+            if (!PacerProcess.IsWarmUp(sent)) samples.Add(sent, now);
+        }, duration + TimeSpan.FromSeconds(60), cancellationToken), cancellationToken);
+        await PacerProcess.RunAsync("wire", broker.Port.ToString(global::System.Globalization.CultureInfo.InvariantCulture), topic, persistent: false,
+            PeerWorkloads.FixedRate, duration, cancellationToken);
+        var received = await following;
+        if (received != expected) throw new InvalidOperationException($"end-to-end at the wire: received {received} of {expected} (with the warm-up records)");
+        return samples;
     }
 
     private static void AddAllocation(Action<string, double, string, Figure?, double?, string?, bool?> add, string what, RuntimeUse use, long bytesMoved)
