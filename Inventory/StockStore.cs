@@ -32,12 +32,14 @@ public sealed class StockStore(ServiceDatabase database, Outbox outbox)
     public IReadOnlyDictionary<string, int> Levels()
     {
         using var connection = database.Open();
-        return ReadLevels(connection, null);
+        using var command = ServiceDatabase.Command(connection, LevelsSql);
+        return ReadLevels(command);
     }
 
-    private static Dictionary<string, int> ReadLevels(SqliteConnection connection, SqliteTransaction? transaction)
+    private const string LevelsSql = "SELECT product_id, quantity FROM stock ORDER BY product_id";
+
+    private static Dictionary<string, int> ReadLevels(SqliteCommand command)
     {
-        using var command = ServiceDatabase.Command(connection, "SELECT product_id, quantity FROM stock ORDER BY product_id", transaction);
         using var reader = command.ExecuteReader();
         var levels = new Dictionary<string, int>();
         while (reader.Read()) levels[reader.GetString(0)] = reader.GetInt32(1);
@@ -47,7 +49,7 @@ public sealed class StockStore(ServiceDatabase database, Outbox outbox)
     /// <summary>Reserves every line or none. Returns null when reserved, else the reason.</summary>
     public string? Reserve(WriteTransaction write, IReadOnlyList<OrderItem> items)
     {
-        var levels = ReadLevels(write.Connection, write.Transaction);
+        var levels = ReadLevels(write.Command(LevelsSql));
         var wanted = items.GroupBy(i => i.ProductId).Select(g => (ProductId: g.Key, Quantity: g.Sum(i => i.Quantity))).ToList();
         foreach (var (productId, quantity) in wanted)
         {
@@ -69,7 +71,7 @@ public sealed class StockStore(ServiceDatabase database, Outbox outbox)
         await using var write = await database.BeginWriteAsync(cancellationToken);
         if (write.Execute("UPDATE stock SET quantity = quantity + $q WHERE product_id = $id", ("$q", quantity), ("$id", productId)) == 0)
             return null;
-        var level = ReadLevels(write.Connection, write.Transaction)[productId];
+        var level = ReadLevels(write.Command(LevelsSql))[productId];
         outbox.Enqueue(write, new StockLevelChanged(productId, level));
         await write.CommitAsync();
         return level;
@@ -82,7 +84,7 @@ public sealed class StockStore(ServiceDatabase database, Outbox outbox)
     public async Task<IReadOnlyDictionary<string, int>> RestockAllAsync(CancellationToken cancellationToken)
     {
         await using var write = await database.BeginWriteAsync(cancellationToken);
-        var levels = ReadLevels(write.Connection, write.Transaction);
+        var levels = ReadLevels(write.Command(LevelsSql));
         foreach (var product in Catalogue.Products.Where(p => levels.TryGetValue(p.ProductId, out var level) && level < p.InitialStock))
         {
             write.Execute("UPDATE stock SET quantity = $q WHERE product_id = $id", ("$q", product.InitialStock), ("$id", product.ProductId));

@@ -26,8 +26,7 @@ public sealed class MailQueue(ServiceDatabase database)
         new Migration(2, "the trace of the event that asked for the mail", write =>
         {
             // Files of the first version may have the column already (it was added in place then).
-            using var has = write.Command("SELECT COUNT(*) FROM pragma_table_info('mails') WHERE name = 'traceparent'");
-            if ((long)has.ExecuteScalar()! == 0) write.Execute("ALTER TABLE mails ADD COLUMN traceparent TEXT");
+            if ((long)write.Scalar("SELECT COUNT(*) FROM pragma_table_info('mails') WHERE name = 'traceparent'")! == 0) write.Execute("ALTER TABLE mails ADD COLUMN traceparent TEXT");
             return Task.CompletedTask;
         }),
     ]);

@@ -45,19 +45,20 @@ public sealed class OrderStore(ServiceDatabase database)
         var changed = write.Execute(
             "UPDATE orders SET status = $status, reason = $reason, updated_at = $now WHERE order_id = $id AND status = $pending",
             ("$status", status), ("$reason", reason), ("$now", DateTimeOffset.UtcNow.ToString("O")), ("$id", orderId), ("$pending", Pending));
-        return changed == 1 ? Find(write.Connection, write.Transaction, orderId) : null;
+        return changed == 1 ? Read(write.Command(FindSql, ("$id", orderId))) : null;
     }
 
     public OrderRecord? Find(string orderId)
     {
         using var connection = database.Open();
-        return Find(connection, null, orderId);
+        using var command = ServiceDatabase.Command(connection, FindSql, null, ("$id", orderId));
+        return Read(command);
     }
 
-    private static OrderRecord? Find(SqliteConnection connection, SqliteTransaction? transaction, string orderId)
+    private const string FindSql = "SELECT order_id, user_id, email, total_minor, status, reason, created_at FROM orders WHERE order_id = $id";
+
+    private static OrderRecord? Read(SqliteCommand command)
     {
-        using var command = ServiceDatabase.Command(connection,
-            "SELECT order_id, user_id, email, total_minor, status, reason, created_at FROM orders WHERE order_id = $id", transaction, ("$id", orderId));
         using var reader = command.ExecuteReader();
         return reader.Read()
             ? new OrderRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), Money.FromMinor(reader.GetInt64(3)),

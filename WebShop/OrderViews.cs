@@ -27,16 +27,15 @@ public sealed class OrderViews(ServiceDatabase database)
 
     public static void Record(WriteTransaction write, string orderId, string status, string? detail = null)
     {
-        var (connection, transaction) = (write.Connection, write.Transaction);
-        ServiceDatabase.Execute(connection, "INSERT INTO order_history (order_id, status, detail, at) VALUES ($id, $status, $detail, $now)", transaction,
+        write.Execute("INSERT INTO order_history (order_id, status, detail, at) VALUES ($id, $status, $detail, $now)",
             ("$id", orderId), ("$status", status), ("$detail", detail), ("$now", DateTimeOffset.UtcNow.ToString("O")));
         if (!MainStatuses.Contains(status)) return;
         // A final status is never replaced by an earlier one arriving late from another topic.
-        ServiceDatabase.Execute(connection, """
+        write.Execute("""
             INSERT INTO order_views (order_id, status, reason) VALUES ($id, $status, $reason)
             ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, reason = excluded.reason
             WHERE order_views.status NOT IN ('Completed', 'Rejected')
-            """, transaction, ("$id", orderId), ("$status", status), ("$reason", status == "Rejected" ? detail : null));
+            """, ("$id", orderId), ("$status", status), ("$reason", status == "Rejected" ? detail : null));
     }
 
     public static void SetStock(WriteTransaction write, string productId, int quantity) =>

@@ -45,8 +45,7 @@ public sealed class SalesAnalytics(ServiceDatabase database)
     /// <summary>Counts the order's lines as sold, once: only the first completion of a placed order moves the figures.</summary>
     public static void Completed(WriteTransaction write, string orderId)
     {
-        using var complete = write.Command("UPDATE sales_orders SET status = 'Completed' WHERE order_id = $id AND status = 'Placed' RETURNING items", ("$id", orderId));
-        if (complete.ExecuteScalar() is not string json) return;
+        if (write.Scalar("UPDATE sales_orders SET status = 'Completed' WHERE order_id = $id AND status = 'Placed' RETURNING items", ("$id", orderId)) is not string json) return;
         foreach (var item in JsonSerializer.Deserialize<List<OrderItem>>(json, EventJson.Options)!)
         {
             write.Execute("""

@@ -49,8 +49,7 @@ public sealed class DatabaseMigrator(ServiceDatabase database, IEnumerable<Datab
     private async Task MigrateAsync(DatabaseSchema schema, CancellationToken cancellationToken)
     {
         await using var write = await database.BeginWriteAsync(cancellationToken);
-        using var read = write.Command("SELECT version FROM schema_versions WHERE component = $component", ("$component", schema.Component));
-        var current = read.ExecuteScalar() is long version ? (int)version : 0;
+        var current = write.Scalar("SELECT version FROM schema_versions WHERE component = $component", ("$component", schema.Component)) is long version ? (int)version : 0;
         if (current > schema.Version)
         {
             throw new InvalidOperationException(

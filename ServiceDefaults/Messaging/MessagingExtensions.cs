@@ -17,7 +17,8 @@ public static class MessagingExtensions
         builder.AddBrokerConnection();
         var services = builder.Services;
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton(new ServiceDatabase(builder.Configuration, serviceName));
+        // A factory, so that the container disposes it (closing the writers' connection) when the host stops.
+        services.AddSingleton(_ => new ServiceDatabase(builder.Configuration, serviceName));
         services.AddSingleton<SharedCommit>();
         services.AddDatabaseSchema(MessagingSchema.Schema);
         services.AddHostedService<DatabaseMigrator>(); // first: every table exists before anything else starts

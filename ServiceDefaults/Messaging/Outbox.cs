@@ -22,14 +22,13 @@ public sealed class Outbox(OutboxHandoff handoff, TimeProvider time)
         var activity = causedBy ?? Activity.Current;
         var message = new OutboxMessage(0, TEvent.Topic.Name, @event.PartitionKey(), typeof(TEvent).Name, Guid.NewGuid().ToString(),
             EventJson.Serialize(@event), activity?.Id, activity?.TraceStateString);
-        using var insert = write.Command("""
+        var id = (long)write.Scalar("""
             INSERT INTO outbox (topic, key, event_type, message_id, payload, traceparent, tracestate, created_at)
             VALUES ($topic, $key, $type, $id, $payload, $traceparent, $tracestate, $now) RETURNING id
             """,
             ("$topic", message.Topic), ("$key", message.Key), ("$type", message.EventType), ("$id", message.MessageId),
             ("$payload", message.Payload), ("$traceparent", message.TraceParent), ("$tracestate", message.TraceState),
-            ("$now", time.GetUtcNow().ToString("O")));
-        var id = (long)insert.ExecuteScalar()!;
+            ("$now", time.GetUtcNow().ToString("O")))!;
         write.OnCommitted(() => handoff.Hand(message with { Id = id }));
     }
 }

@@ -166,8 +166,8 @@ public sealed class OutboxRelay(ServiceDatabase database, OutboxHandoff handoff,
     {
         await using var write = await database.BeginWriteAsync(cancellationToken);
         var now = time.GetUtcNow().ToString("O");
-        // At most one round (MaxRound ids): one statement.
-        if (sent.Count > 0) write.Execute($"UPDATE outbox SET sent_at = $now WHERE id IN ({string.Join(",", sent)})", ("$now", now));
+        // At most one round (MaxRound ids): one statement, the same text every round (prepared once).
+        if (sent.Count > 0) write.Execute("UPDATE outbox SET sent_at = $now WHERE id IN (SELECT value FROM json_each($ids))", ("$now", now), ("$ids", $"[{string.Join(",", sent)}]"));
         foreach (var (row, reason) in undeliverable)
         {
             write.Execute("UPDATE outbox SET sent_at = $now, failed_reason = $reason WHERE id = $id", ("$now", now), ("$reason", reason), ("$id", row.Id));

@@ -9,13 +9,16 @@ namespace Shop.ServiceDefaults.Messaging;
 /// record of the message that caused it commit in one transaction. Its tables are created and
 /// migrated by <see cref="DatabaseMigrator"/> before the service serves.
 /// </summary>
-public sealed class ServiceDatabase
+public sealed class ServiceDatabase : IDisposable
 {
     private readonly string _connectionString;
     private readonly int _busyTimeoutSeconds;
 
     /// <summary>One writer at a time in this process (SQLite has one writer per file anyway).</summary>
     private readonly SemaphoreSlim _writer = new(1, 1);
+
+    /// <summary>The writers' connection, kept open with its prepared statements; opened again after a failure. Used only in the writer turn.</summary>
+    private (SqliteConnection Connection, StatementCache Statements)? _writeConnection;
 
     public ServiceDatabase(IConfiguration configuration, string serviceName)
     {
@@ -38,18 +41,45 @@ public sealed class ServiceDatabase
     public async Task<WriteTransaction> BeginWriteAsync(CancellationToken cancellationToken)
     {
         await _writer.WaitAsync(cancellationToken);
-        SqliteConnection? connection = null;
         try
         {
-            connection = Open();
-            return new WriteTransaction(connection, _writer);
+            if (_writeConnection is null)
+            {
+                var connection = Open();
+                _writeConnection = (connection, new StatementCache(connection));
+            }
+            var (open, statements) = _writeConnection.Value;
+            return new WriteTransaction(open, statements, this);
         }
         catch
         {
-            connection?.Dispose();
+            DropWriteConnection();
             _writer.Release();
             throw;
         }
+    }
+
+    /// <summary>Ends a writer turn; a connection whose transaction could not be ended is closed, and the next writer opens another.</summary>
+    internal void EndWrite(bool connectionFailed)
+    {
+        if (connectionFailed) DropWriteConnection();
+        _writer.Release();
+    }
+
+    private void DropWriteConnection()
+    {
+        if (_writeConnection is not { } open) return;
+        _writeConnection = null;
+        open.Statements.Dispose();
+        open.Connection.Dispose();
+    }
+
+    /// <summary>Closes the writers' connection once the writer in its turn, if any, is done (at most 5 s).</summary>
+    public void Dispose()
+    {
+        if (!_writer.Wait(TimeSpan.FromSeconds(5))) return;
+        DropWriteConnection();
+        _writer.Release();
     }
 
     public SqliteConnection Open()
@@ -59,7 +89,13 @@ public sealed class ServiceDatabase
         // Writers of one file take turns (consumers, the outbox relay, HTTP handlers). Without a busy
         // timeout SQLite answers "busy" at once and Microsoft.Data.Sqlite retries after 150 ms sleeps:
         // measured as 150-300 ms gaps in an order's trace. SQLite's own handler retries within 1-2 ms.
-        Execute(connection, $"PRAGMA busy_timeout = {_busyTimeoutSeconds * 1000}");
+        // Set through the C API: a PRAGMA statement would be parsed on every Open.
+        var result = SQLitePCL.raw.sqlite3_busy_timeout(connection.Handle, _busyTimeoutSeconds * 1000);
+        if (result != SQLitePCL.raw.SQLITE_OK)
+        {
+            connection.Dispose();
+            throw new InvalidOperationException($"{FilePath}: setting the busy timeout failed with SQLite error {result}.");
+        }
         return connection;
     }
 
@@ -80,22 +116,25 @@ public sealed class ServiceDatabase
 }
 
 /// <summary>
-/// An open connection with its transaction, holding the service's writer turn until disposed.
+/// The writers' connection with its transaction, holding the service's writer turn until disposed.
 /// <see cref="CommitAsync"/> is the one commit call: it commits, then runs what was registered with
 /// <see cref="OnCommitted"/> (the outbox's hand-off to its relay, a wake-up of the mail sender, a
 /// push to the storefront's pages), still in the writer turn, so hand-offs arrive in commit order.
+/// Its commands are prepared once and kept (<see cref="StatementCache"/>).
 /// </summary>
 public sealed class WriteTransaction : IAsyncDisposable
 {
-    private readonly SemaphoreSlim _turn;
+    private readonly StatementCache _statements;
+    private readonly ServiceDatabase _database;
     private readonly List<Action> _onCommitted = [];
     private bool _disposed;
 
-    internal WriteTransaction(SqliteConnection connection, SemaphoreSlim turn)
+    internal WriteTransaction(SqliteConnection connection, StatementCache statements, ServiceDatabase database)
     {
         Connection = connection;
         Transaction = connection.BeginTransaction();
-        _turn = turn;
+        _statements = statements;
+        _database = database;
     }
 
     public SqliteConnection Connection { get; }
@@ -118,19 +157,28 @@ public sealed class WriteTransaction : IAsyncDisposable
         _onCommitted.Clear();
     }
 
-    public int Execute(string sql, params (string Name, object? Value)[] parameters) =>
-        ServiceDatabase.Execute(Connection, sql, Transaction, parameters);
+    public int Execute(string sql, params (string Name, object? Value)[] parameters) => Command(sql, parameters).ExecuteNonQuery();
 
-    public SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters) =>
-        ServiceDatabase.Command(Connection, sql, Transaction, parameters);
+    /// <summary>The first column of the first row, or null.</summary>
+    public object? Scalar(string sql, params (string Name, object? Value)[] parameters) => Command(sql, parameters).ExecuteScalar();
+
+    /// <summary>A prepared command of this transaction, for a reader. Kept for the next writer: do not dispose it.</summary>
+    public SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters) => _statements.Get(sql, Transaction, parameters);
 
     public async ValueTask DisposeAsync()
     {
         if (_disposed) return;
         _disposed = true;
         _onCommitted.Clear();
-        await Transaction.DisposeAsync();
-        await Connection.DisposeAsync();
-        _turn.Release();
+        var failed = true;
+        try
+        {
+            await Transaction.DisposeAsync(); // rolls back what was not committed
+            failed = false;
+        }
+        finally
+        {
+            _database.EndWrite(connectionFailed: failed);
+        }
     }
 }
