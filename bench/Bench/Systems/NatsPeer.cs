@@ -17,6 +17,7 @@ public sealed class NatsPeer : IPeer
     private readonly string _url;
     private readonly INatsJSContext _js;
     private string _stream = "";
+    private int _endToEndRuns;
 
     private NatsPeer(ServerProcess server, NatsClient nats, string url)
     {
@@ -106,8 +107,10 @@ public sealed class NatsPeer : IPeer
 
     public async Task<LatencySamples> EndToEndAsync(double rate, TimeSpan duration, CancellationToken cancellationToken)
     {
-        await CreateStreamAsync("e2e");
-        var consumer = await _js.CreateOrUpdateConsumerAsync("e2e", new ConsumerConfig("e2e")
+        // A stream of its own per run: runs alternate with ours (PeerWorkloads), and a consumer of an earlier run would not start afresh.
+        var stream = $"e2e{++_endToEndRuns}";
+        await CreateStreamAsync(stream);
+        var consumer = await _js.CreateOrUpdateConsumerAsync(stream, new ConsumerConfig("e2e")
         {
             AckPolicy = ConsumerConfigAckPolicy.None, DeliverPolicy = ConsumerConfigDeliverPolicy.New,
         });
@@ -119,7 +122,7 @@ public sealed class NatsPeer : IPeer
             if (!PacerProcess.IsWarmUp(sent)) samples.Add(sent, now);
         }, duration + TimeSpan.FromSeconds(60), cancellationToken), cancellationToken);
         await Task.Delay(200, cancellationToken); // the pull is waiting
-        await PacerProcess.RunAsync("nats", _url, "e2e.x", persistent: false, rate, duration, cancellationToken);
+        await PacerProcess.RunAsync("nats", _url, $"{stream}.x", persistent: false, rate, duration, cancellationToken);
         await receiving;
         if (samples.Count < total) throw new InvalidOperationException($"nats end-to-end: received {samples.Count} of {total}");
         return samples;

@@ -67,7 +67,50 @@ public sealed class PeerWorkloads : IWorkload
             figures.Add(new Figure(Name, peer.Name, $"end-to-end p99 at {FixedRate:N0}/s", result.EndToEndP99, "µs"));
         }
         figures.AddRange(Compare(settings, results));
+        figures.AddRange(await AlternateWithNatsAsync(settings, progress, duration, cancellationToken));
         return figures;
+    }
+
+    /// <summary>
+    /// Issue 17's target 5, judged on more than one run each: at 2,000/s the p99 of every system here
+    /// is set by the shared machine more than by the system (ours 0.54-1.39 x NATS's in single runs of
+    /// one morning). Ours (wire clients, flush interval) and NATS JetStream alternate for a few rounds
+    /// in one sitting, and the medians of their p99s are compared.
+    /// </summary>
+    private async Task<IReadOnlyList<Figure>> AlternateWithNatsAsync(BenchSettings settings, IProgress<string> progress, TimeSpan duration,
+        CancellationToken cancellationToken)
+    {
+        if (NatsPeer.Missing is not null) return [];
+        var rounds = settings.Scale(3, 1);
+        await using var nats = await NatsPeer.StartAsync(settings.ScratchDir);
+        await using var broker = await BrokerProcess.StartInAsync(settings.ScratchDir, [.. BrokerWorkloads.QuietBroker, "--Broker:FlushPolicy=Interval"]);
+        var ours = new List<double>();
+        var theirs = new List<double>();
+        for (var round = 1; round <= rounds; round++)
+        {
+            progress.Report($"target 5, round {round} of {rounds}: end-to-end at {FixedRate:N0}/s, ours (wire clients, flush interval), then NATS JetStream");
+            var topic = $"e2e-round-{round}";
+            await WireWorkloads.CreateTopicsAsync(broker, cancellationToken, (topic, 1, null));
+            ours.Add((await WireWorkloads.EndToEndAsync(broker, topic, duration, cancellationToken)).Percentile(99));
+            theirs.Add((await nats.EndToEndAsync(FixedRate, duration, cancellationToken)).Percentile(99));
+        }
+        var (oursMedian, natsMedian) = (Median(ours), Median(theirs));
+        var ratio = oursMedian / natsMedian;
+        static string Each(List<double> p99s) => $"each round: {string.Join(", ", p99s.Select(v => v.ToString("N0")))} µs";
+        var label = $"p99 at {FixedRate:N0}/s, median of {rounds} alternating rounds";
+        return
+        [
+            new Figure(Name, "shop broker", $"{WireWorkloads.EndToEnd} {label}, flush interval", oursMedian, "µs", Note: Each(ours)),
+            new Figure(Name, "nats jetstream", $"end-to-end {label}", natsMedian, "µs", Note: Each(theirs)),
+            new Figure(Name, "shop broker", $"target 5: end-to-end {label}, vs NATS JetStream", oursMedian, "µs", $"nats jetstream ({natsMedian:N0} µs)",
+                ratio, "≤ 1", ratio <= 1, "ours under flush interval with our own frames at both ends; each pacer in a process of its own"),
+        ];
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     /// <summary>Ours ÷ the best peer at the same durability (for latencies: the best peer's ÷ ours); target ≥ 2.</summary>
@@ -108,12 +151,13 @@ public sealed class PeerWorkloads : IWorkload
         ];
     }
 
-    /// <summary>Issue 17's target: our end-to-end p99 (visible before fsync, as NATS's is) at or below NATS JetStream's, both paced from a process of their own.</summary>
+    /// <summary>Our end-to-end p99 (visible before fsync, as NATS's is) beside NATS JetStream's in one run each, both paced from a process of their own.</summary>
     private IEnumerable<Figure> VersusNats(Figure? ours, PeerResult? nats, string note)
     {
         if (ours is null || nats is null) yield break;
         var ratio = ours.Value / nats.EndToEndP99;
         var metric = ours.Workload == "wire" ? $"{WireWorkloads.EndToEnd} p99 at {FixedRate:N0}/s vs NATS JetStream" : $"end-to-end p99 at {FixedRate:N0}/s vs NATS JetStream";
-        yield return new Figure(Name, "shop broker", metric, ours.Value, ours.Unit, $"nats jetstream ({nats.EndToEndP99:N0} µs)", ratio, "≤ 1", ratio <= 1, note);
+        // One run each: the target is judged on the alternating rounds (AlternateWithNatsAsync).
+        yield return new Figure(Name, "shop broker", metric, ours.Value, ours.Unit, $"nats jetstream ({nats.EndToEndP99:N0} µs)", ratio, Note: note);
     }
 }

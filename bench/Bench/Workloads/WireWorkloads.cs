@@ -132,7 +132,7 @@ public sealed class WireWorkloads : IWorkload
     /// latency = the fetch answer's arrival − the send timestamp. What the broker adds, without librdkafka's
     /// queues and threads at either end.
     /// </summary>
-    private static async Task<LatencySamples> EndToEndAsync(BrokerProcess broker, string topic, TimeSpan duration, CancellationToken cancellationToken)
+    internal static async Task<LatencySamples> EndToEndAsync(BrokerProcess broker, string topic, TimeSpan duration, CancellationToken cancellationToken)
     {
         var total = (long)(PeerWorkloads.FixedRate * duration.TotalSeconds);
         var samples = new LatencySamples((int)total);
@@ -192,7 +192,7 @@ public sealed class WireWorkloads : IWorkload
         return await connection.ConsumeAsync(topic, endOffset, 8 << 20, cancellationToken);
     }
 
-    private static async Task CreateTopicsAsync(BrokerProcess broker, CancellationToken cancellationToken, params (string Name, int Partitions, int? SegmentBytes)[] topics)
+    internal static async Task CreateTopicsAsync(BrokerProcess broker, CancellationToken cancellationToken, params (string Name, int Partitions, int? SegmentBytes)[] topics)
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = broker.BootstrapServers }).Build();
         await admin.CreateTopicsAsync(topics.Select(t => new TopicSpecification
