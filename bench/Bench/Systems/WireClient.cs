@@ -462,7 +462,8 @@ public sealed class WirePublisher : IAsyncDisposable
     {
         var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         // Queued before it is sent, so the receiver never reads an answer it has no request for.
-        _due.Writer.TryWrite(answered);
+        // Refused once the receiver has failed: the pacer then fails instead of waiting for answers.
+        if (!_due.Writer.TryWrite(answered)) return _receiver.IsFaulted ? _receiver : Task.FromException(new InvalidOperationException("the publisher is closed"));
         _connection.Send(WireConnection.SingleRecordFrame(_topic, value, ++_correlationId));
         return answered.Task;
     }
@@ -478,6 +479,7 @@ public sealed class WirePublisher : IAsyncDisposable
             }
             catch (Exception ex)
             {
+                _due.Writer.TryComplete(ex); // no more sends
                 answered.SetException(ex);
                 while (_due.Reader.TryRead(out var next)) next.SetException(ex);
                 throw;
