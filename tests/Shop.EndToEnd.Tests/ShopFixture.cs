@@ -185,13 +185,24 @@ public class ShopFixture : IAsyncLifetime
         (await Inventory.GetFromJsonAsync<Dictionary<string, int>>("/api/stock", Json))!;
 
     /// <summary>Subjects of the mails the catcher received that mention <paramref name="orderId"/>.</summary>
-    public async Task<List<string>> MailsAboutAsync(string orderId)
+    /// <summary>
+    /// The subjects of the mails about <paramref name="orderId"/> in the mail catcher, once there are at
+    /// least <paramref name="atLeast"/> (or after 10 s). The catcher can answer an SMTP DATA before its API
+    /// lists the message, so a mail recorded as sent (the order's "Notified") can be a moment from showing.
+    /// </summary>
+    public async Task<List<string>> MailsAboutAsync(string orderId, int atLeast = 0)
     {
-        using var page = JsonDocument.Parse(await Mail.GetStringAsync("/api/messages?pageSize=1000"));
-        return page.RootElement.GetProperty("results").EnumerateArray()
-            .Select(m => m.GetProperty("subject").GetString()!)
-            .Where(s => s.Contains(orderId, StringComparison.Ordinal))
-            .ToList();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            using var page = JsonDocument.Parse(await Mail.GetStringAsync("/api/messages?pageSize=1000"));
+            var subjects = page.RootElement.GetProperty("results").EnumerateArray()
+                .Select(m => m.GetProperty("subject").GetString()!)
+                .Where(s => s.Contains(orderId, StringComparison.Ordinal))
+                .ToList();
+            if (subjects.Count >= atLeast || DateTime.UtcNow >= deadline) return subjects;
+            await Task.Delay(100);
+        }
     }
 
     /// <summary>Log end offsets of a topic's partitions, from the broker console.</summary>
