@@ -18,7 +18,10 @@ public sealed class SharedCommit(ServiceDatabase database)
     /// <summary>A write with its caller's context: its trace (<c>Activity.Current</c>) is what its outbox rows carry.</summary>
     private sealed record Pending(Action<WriteTransaction> Write, TaskCompletionSource Done, ExecutionContext? Context);
 
-    private const string Savepoint = "shared_write";
+    // Through the transaction's prepared statements: SqliteTransaction.Save/Release/Rollback build and parse a command each time.
+    private const string Save = "SAVEPOINT shared_write";
+    private const string Release = "RELEASE shared_write";
+    private const string RollbackTo = "ROLLBACK TO shared_write";
 
     private readonly Lock _lock = new();
     private List<Pending> _queued = [];
@@ -101,18 +104,18 @@ public sealed class SharedCommit(ServiceDatabase database)
             foreach (var pending in group)
             {
                 var mark = transaction.OnCommittedCount;
-                transaction.Transaction.Save(Savepoint);
+                transaction.Execute(Save);
                 try
                 {
                     if (pending.Context is null) pending.Write(transaction);
                     else ExecutionContext.Run(pending.Context, _ => pending.Write(transaction), null);
-                    transaction.Transaction.Release(Savepoint);
+                    transaction.Execute(Release);
                     written.Add(pending);
                 }
                 catch (Exception ex)
                 {
-                    transaction.Transaction.Rollback(Savepoint);
-                    transaction.Transaction.Release(Savepoint);
+                    transaction.Execute(RollbackTo);
+                    transaction.Execute(Release);
                     transaction.ForgetOnCommittedAfter(mark); // its hand-offs and notices describe rows that are gone
                     pending.Done.TrySetException(ex);
                 }

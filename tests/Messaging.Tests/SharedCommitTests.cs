@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Microsoft.Extensions.Configuration;
 using Shop.ServiceDefaults.Messaging;
 
 namespace Shop.Messaging.Tests;
@@ -8,26 +7,17 @@ namespace Shop.Messaging.Tests;
 /// <summary>Concurrent writes sharing commits, on a real SQLite file: each lands once, a failing one alone is undone.</summary>
 public sealed class SharedCommitTests : IDisposable
 {
-    private readonly DirectoryInfo _dataDir = Directory.CreateTempSubdirectory("shared-commit-");
-    private readonly ServiceDatabase _database;
-
-    public SharedCommitTests()
-    {
-        _database = new ServiceDatabase(new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Shop:DataDir"] = _dataDir.FullName }).Build(), "shared");
-        using var connection = _database.Open();
-        ServiceDatabase.Execute(connection, "CREATE TABLE placed (n INTEGER PRIMARY KEY, trace TEXT)");
-    }
+    private readonly TempServiceDatabase _temp = new("shared-commit", "CREATE TABLE placed (n INTEGER PRIMARY KEY, trace TEXT)");
 
     [Fact]
     public async Task Writes_queued_behind_a_busy_writer_all_commit_each_with_its_callers_trace_and_a_failing_one_is_undone_alone()
     {
-        var commits = new SharedCommit(_database);
+        var commits = new SharedCommit(_temp.Database);
         var announced = new ConcurrentBag<int>();
         var callers = new Dictionary<int, string>();
         Task[] writes;
         // The writer turn is taken, so every write below queues and they commit together once it is free.
-        await using (var busy = await _database.BeginWriteAsync(CancellationToken.None))
+        await using (var busy = await _temp.Database.BeginWriteAsync(CancellationToken.None))
         {
             writes = Enumerable.Range(1, 20).Select(n =>
             {
@@ -47,32 +37,21 @@ public sealed class SharedCommitTests : IDisposable
         Assert.Equal("order 7 is refused", refused.Message);
         await Task.WhenAll(writes.Where((_, i) => i != 6));
 
-        using var connection = _database.Open();
-        using var command = ServiceDatabase.Command(connection, "SELECT n, trace FROM placed ORDER BY n");
-        using var reader = command.ExecuteReader();
-        var rows = new Dictionary<int, string?>();
-        while (reader.Read()) rows[reader.GetInt32(0)] = reader.IsDBNull(1) ? null : reader.GetString(1);
+        var rows = _temp.Rows("SELECT n || ' ' || COALESCE(trace, '<null>') FROM placed ORDER BY n");
         var expected = Enumerable.Range(1, 20).Where(n => n != 7).ToList();
-        Assert.Equal(expected, rows.Keys.Order());
-        Assert.All(expected, n => Assert.Equal(callers[n], rows[n])); // each row carries its own caller's trace
+        Assert.Equal(expected.Select(n => $"{n} {callers[n]}"), rows); // each row carries its own caller's trace
         Assert.Equal(expected, announced.Order()); // the refused write's commit action was dropped with its row
     }
 
     [Fact]
     public async Task A_write_after_a_quiet_spell_commits_on_its_own()
     {
-        var commits = new SharedCommit(_database);
+        var commits = new SharedCommit(_temp.Database);
         await commits.WriteAsync(write => write.Execute("INSERT INTO placed (n) VALUES (1)"), CancellationToken.None);
         await commits.WriteAsync(write => write.Execute("INSERT INTO placed (n) VALUES (2)"), CancellationToken.None);
 
-        using var connection = _database.Open();
-        using var count = ServiceDatabase.Command(connection, "SELECT COUNT(*) FROM placed");
-        Assert.Equal(2L, count.ExecuteScalar());
+        Assert.Equal(["1", "2"], _temp.Rows("SELECT n FROM placed ORDER BY n"));
     }
 
-    public void Dispose()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        _dataDir.Delete(recursive: true);
-    }
+    public void Dispose() => _temp.Dispose();
 }

@@ -1,5 +1,4 @@
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Configuration;
 using Shop.ServiceDefaults.Messaging;
 
 namespace Shop.Messaging.Tests;
@@ -11,16 +10,7 @@ namespace Shop.Messaging.Tests;
 /// </summary>
 public sealed class WriterConnectionTests : IDisposable
 {
-    private readonly DirectoryInfo _dataDir = Directory.CreateTempSubdirectory("writer-connection-");
-    private readonly ServiceDatabase _database;
-
-    public WriterConnectionTests()
-    {
-        _database = new ServiceDatabase(new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Shop:DataDir"] = _dataDir.FullName }).Build(), "writer");
-        using var connection = _database.Open();
-        ServiceDatabase.Execute(connection, "CREATE TABLE rows (n INTEGER PRIMARY KEY, label TEXT, data BLOB)");
-    }
+    private readonly TempServiceDatabase _temp = new("writer-connection", "CREATE TABLE rows (n INTEGER PRIMARY KEY, label TEXT, data BLOB)");
 
     [Fact]
     public async Task A_statement_run_again_binds_each_calls_values_null_or_not_of_any_type()
@@ -71,25 +61,12 @@ public sealed class WriterConnectionTests : IDisposable
 
     private async Task WriteAsync(Action<WriteTransaction> write)
     {
-        await using var transaction = await _database.BeginWriteAsync(CancellationToken.None);
+        await using var transaction = await _temp.Database.BeginWriteAsync(CancellationToken.None);
         write(transaction);
         await transaction.CommitAsync();
     }
 
-    private List<string> Rows(string sql)
-    {
-        using var connection = _database.Open();
-        using var command = ServiceDatabase.Command(connection, sql);
-        using var reader = command.ExecuteReader();
-        var rows = new List<string>();
-        while (reader.Read()) rows.Add(Convert.ToString(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture)!);
-        return rows;
-    }
+    private List<string> Rows(string sql) => _temp.Rows(sql);
 
-    public void Dispose()
-    {
-        _database.Dispose();
-        SqliteConnection.ClearAllPools();
-        _dataDir.Delete(recursive: true);
-    }
+    public void Dispose() => _temp.Dispose();
 }
