@@ -133,20 +133,14 @@ public sealed class WireConnection : IAsyncDisposable
             await _socket.SendAsync(FetchFrame(++correlationId, topic, offset, 1 << 20), cancellationToken);
             var response = await ReceiveFrameAsync(cancellationToken);
             var now = Stopwatch.GetTimestamp();
-            var batches = FetchedRecords(response.Span, out var error);
-            if (error != 0) throw new InvalidDataException($"fetch of partition 0 failed with Kafka error {error}");
-            while (batches.Length >= 61)
+            foreach (var batch in new WholeBatches(FetchedRecords(response.Span)))
             {
-                var batchLength = 12 + BinaryPrimitives.ReadInt32BigEndian(batches[8..]);
-                if (batchLength > batches.Length) break; // a partial batch at the end: fetched again next time
-                var baseOffset = BinaryPrimitives.ReadInt64BigEndian(batches);
-                foreach (var value in RecordValues(batches[..batchLength]))
+                foreach (var value in RecordValues(batch))
                 {
                     onRecord(value, now);
                     received++;
                 }
-                offset = baseOffset + BinaryPrimitives.ReadInt32BigEndian(batches[23..]) + 1;
-                batches = batches[batchLength..];
+                offset = WholeBatches.NextOffset(batch);
             }
         }
         return received;
@@ -342,25 +336,43 @@ public sealed class WireConnection : IAsyncDisposable
     /// <summary>Fetch v11 response body of one topic and partition: the records' bytes and count, and the offset after the last whole batch.</summary>
     private static (long Bytes, long Records, long NextOffset) CountFetched(ReadOnlySpan<byte> frame, long offset)
     {
-        var records = FetchedRecords(frame, out var partitionError);
-        if (partitionError != 0) throw new InvalidDataException($"fetch of partition 0 failed with Kafka error {partitionError}");
         long bytes = 0, count = 0, next = offset;
-        while (records.Length >= 61)
+        foreach (var batch in new WholeBatches(FetchedRecords(frame)))
         {
-            var batchLength = 12 + BinaryPrimitives.ReadInt32BigEndian(records[8..]);
-            if (batchLength > records.Length) break; // a partial batch at the end
-            var baseOffset = BinaryPrimitives.ReadInt64BigEndian(records);
-            var lastOffsetDelta = BinaryPrimitives.ReadInt32BigEndian(records[23..]);
-            count += BinaryPrimitives.ReadInt32BigEndian(records[57..]);
-            bytes += batchLength;
-            next = baseOffset + lastOffsetDelta + 1;
-            records = records[batchLength..];
+            count += BinaryPrimitives.ReadInt32BigEndian(batch[57..]);
+            bytes += batch.Length;
+            next = WholeBatches.NextOffset(batch);
         }
         return (bytes, count, next);
     }
 
-    /// <summary>The record batches of a Fetch v11 answer about one topic and partition, and that partition's error code.</summary>
-    private static ReadOnlySpan<byte> FetchedRecords(ReadOnlySpan<byte> frame, out short partitionError)
+    /// <summary>The whole v2 record batches of fetched records, in order; a partial batch at the end is left for the next fetch.</summary>
+    private ref struct WholeBatches(ReadOnlySpan<byte> records)
+    {
+        private const int HeaderLength = 61;
+        private ReadOnlySpan<byte> _rest = records;
+
+        public ReadOnlySpan<byte> Current { get; private set; }
+
+        public readonly WholeBatches GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            if (_rest.Length < HeaderLength) return false;
+            var length = 12 + BinaryPrimitives.ReadInt32BigEndian(_rest[8..]); // base offset and length fields, then the rest
+            if (length > _rest.Length) return false;
+            Current = _rest[..length];
+            _rest = _rest[length..];
+            return true;
+        }
+
+        /// <summary>The offset after <paramref name="batch"/>'s last record: base offset + last offset delta + 1.</summary>
+        public static long NextOffset(ReadOnlySpan<byte> batch) =>
+            BinaryPrimitives.ReadInt64BigEndian(batch) + BinaryPrimitives.ReadInt32BigEndian(batch[23..]) + 1;
+    }
+
+    /// <summary>The record batches of a Fetch v11 answer about one topic and partition; throws on the answer's or the partition's error.</summary>
+    private static ReadOnlySpan<byte> FetchedRecords(ReadOnlySpan<byte> frame)
     {
         var position = 4 + 4; // correlation id, throttle time
         var error = BinaryPrimitives.ReadInt16BigEndian(frame[position..]);
@@ -368,7 +380,8 @@ public sealed class WireConnection : IAsyncDisposable
         position += 2 + 4 + 4; // error, session id, topic count
         position += 2 + BinaryPrimitives.ReadInt16BigEndian(frame[position..]);
         position += 4; // partition count
-        partitionError = BinaryPrimitives.ReadInt16BigEndian(frame[(position + 4)..]);
+        var partitionError = BinaryPrimitives.ReadInt16BigEndian(frame[(position + 4)..]);
+        if (partitionError != 0) throw new InvalidDataException($"fetch of partition 0 failed with Kafka error {partitionError}");
         position += 4 + 2 + 8 + 8 + 8;
         var aborted = BinaryPrimitives.ReadInt32BigEndian(frame[position..]);
         position += 4 + Math.Max(0, aborted) * 16 + 4; // aborted transactions, preferred read replica

@@ -182,6 +182,70 @@ public sealed class StorageFindingsTests
     }
 
     [Fact]
+    public async Task A_flush_beside_one_still_syncing_a_new_segments_directory_entry_acknowledges_only_after_a_directory_sync_returned()
+    {
+        var disk = new HeldDirectorySync(new Shop.Broker.Storage.Disk.PhysicalDisk());
+        using var storage = StorageHarness.Real(disk: disk, scheduler: new StorageScheduler());
+        storage.Options.SegmentBytes = 1024;
+        var log = storage.Logs.CreateTopic("t", 1, NoConfigs).Partitions[0];
+        var big = new string('x', 300); // with its key ~700 bytes: two do not fit in a segment, one and a small one do
+        await log.AppendAsync(StorageHarness.Batch(big), durable: true);
+
+        disk.HoldNext(log.Directory);
+        var rolled = log.AppendAsync(StorageHarness.Batch(big), durable: true).AsTask(); // a new segment: its flush syncs the directory, held
+        await disk.HeldAsync();
+        var beside = log.AppendAsync(StorageHarness.Batch("small"), durable: true).AsTask(); // a second flush, while the first is held
+
+        await beside.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(2, log.SegmentCount);
+        // Acknowledged records in the new segment need its directory entry durable: the second flush
+        // must sync the directory itself rather than count on the held sync that has not returned.
+        Assert.True(disk.ReturnedSinceHold >= 1, "a record in a new segment was acknowledged before any directory sync after its creation returned");
+        disk.Release();
+        await rolled.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(3, log.HighWatermark);
+    }
+
+    /// <summary>The real disk, except that the first directory sync of a chosen folder after <see cref="HoldNext"/> waits for <see cref="Release"/>.</summary>
+    private sealed class HeldDirectorySync(Shop.Broker.Storage.Disk.IDisk inner) : Shop.Broker.Storage.Disk.IDisk
+    {
+        private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly ManualResetEventSlim _released = new();
+        private string? _folder;
+        private int _returned;
+
+        public int ReturnedSinceHold => Volatile.Read(ref _returned);
+
+        public void HoldNext(string folder) => _folder = folder;
+
+        public Task HeldAsync() => _held.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        public void Release() => _released.Set();
+
+        public void SyncDirectory(string path)
+        {
+            if (_folder is not null && path == _folder)
+            {
+                if (_held.TrySetResult()) _released.Wait(TimeSpan.FromSeconds(30));
+                inner.SyncDirectory(path);
+                Interlocked.Increment(ref _returned);
+                return;
+            }
+            inner.SyncDirectory(path);
+        }
+
+        public Shop.Broker.Storage.Disk.IDiskFile Open(string path, FileMode mode) => inner.Open(path, mode);
+        public bool FileExists(string path) => inner.FileExists(path);
+        public bool DirectoryExists(string path) => inner.DirectoryExists(path);
+        public void CreateDirectory(string path) => inner.CreateDirectory(path);
+        public IReadOnlyList<string> FileNames(string directory) => inner.FileNames(directory);
+        public IReadOnlyList<string> DirectoryNames(string directory) => inner.DirectoryNames(directory);
+        public void Rename(string from, string to) => inner.Rename(from, to);
+        public void DeleteFile(string path) => inner.DeleteFile(path);
+        public void DeleteDirectory(string path) => inner.DeleteDirectory(path);
+    }
+
+    [Fact]
     public void A_topic_with_unreadable_metadata_is_refused_by_name_and_the_others_are_served()
     {
         using var storage = StorageHarness.Simulated();
