@@ -1,20 +1,14 @@
 namespace Shop.Broker.Storage;
 
 /// <summary>
-/// Lets many appends share one fsync. Every append requests a flush; each flush covers everything
-/// written before it started, and up to two run at once: a second starts as soon as something was
-/// written that the running one does not cover, instead of waiting for it to return. A client with a
-/// few requests in flight then has each request wait for about one fsync, not up to two (two overlapping
-/// fdatasyncs of one file on this machine's disk: ~1.6 x the syncs per second of one at a time). Durable
-/// waiters complete when a flush covers their offset; the durable offset only moves forward, whichever
-/// flush returns first. A failed flush is final: after a failed fsync the kernel may have dropped the
-/// dirty pages, so a later sync could "succeed" without the data ("fsyncgate"); the partition turns
-/// read-only instead, and a flush that was under way beside the failed one counts for nothing.
+/// Lets many appends share one fsync. Every append requests a flush; one runs at a time, and each
+/// covers everything written before it started, so under load one fsync covers every append that
+/// arrived while the previous one ran. Durable waiters complete when a flush covers their offset.
+/// A failed flush is final: after a failed fsync the kernel may have dropped the dirty pages, so
+/// retrying could "succeed" without the data ("fsyncgate"); the partition turns read-only instead.
 /// </summary>
 internal sealed class GroupCommit
 {
-    private const int MaxFlushesAtOnce = 2;
-
     private readonly Func<long> _writtenUpTo;
     private readonly Action _sync;
     private readonly Action<long> _flushed;
@@ -23,19 +17,16 @@ internal sealed class GroupCommit
     private readonly Lock _gate = new();
     private readonly List<(long Offset, TaskCompletionSource Done)> _waiters = [];
     private long _flushedUpTo;
-    private long _startedUpTo; // what the flushes started so far cover
-    private int _flushing; // scheduled or running
-    private bool _queued; // one is scheduled and has not read its target yet: it will cover whatever is written before it does
+    private bool _running;
     private Exception? _failure;
 
     /// <param name="writtenUpTo">The offset after the last record written.</param>
-    /// <param name="sync">Makes everything written so far durable; may run on two threads at once.</param>
+    /// <param name="sync">Makes everything written so far durable.</param>
     /// <param name="flushed">Told each new durable offset (after the waiters it covers are released).</param>
     /// <param name="failed">Told once when a sync fails.</param>
     public GroupCommit(long flushedUpTo, Func<long> writtenUpTo, Action sync, Action<long> flushed, Action<Exception> failed, StorageScheduler scheduler)
     {
         _flushedUpTo = flushedUpTo;
-        _startedUpTo = flushedUpTo;
         _writtenUpTo = writtenUpTo;
         _sync = sync;
         _flushed = flushed;
@@ -48,21 +39,16 @@ internal sealed class GroupCommit
 
     public Exception? Failure { get { lock (_gate) return _failure; } }
 
-    /// <summary>Schedules a flush for what no flush under way covers, unless one is queued or two run (the first to return looks again).</summary>
+    /// <summary>Schedules a flush unless one is running (it will see the new data and go round again).</summary>
     public void Request()
     {
         lock (_gate)
         {
-            if (!NeedsAnotherFlush()) return;
-            _flushing++;
-            _queued = true;
+            if (_running || _failure is not null) return;
+            _running = true;
         }
         _scheduler.Schedule(Run);
     }
-
-    /// <summary>Under the gate.</summary>
-    private bool NeedsAnotherFlush() =>
-        _failure is null && !_queued && _flushing < MaxFlushesAtOnce && _writtenUpTo() > _startedUpTo;
 
     /// <summary>Completes once every offset below <paramref name="offset"/> is durable; fails if a flush fails first.</summary>
     public Task WaitFlushedAsync(long offset)
@@ -84,50 +70,38 @@ internal sealed class GroupCommit
     /// <summary>Flushes from the caller's thread (interval policy, shutdown); throws if the sync fails.</summary>
     public void FlushNow()
     {
-        long target;
         lock (_gate)
         {
             if (_failure is not null) throw new KafkaStorageException("the partition's last fsync failed", _failure);
-            target = _writtenUpTo();
         }
-        var (covered, advancedTo) = FlushOnce(target);
+        var (covered, advancedTo) = FlushOnce();
         Release(covered, advancedTo);
     }
 
     /// <summary>
-    /// One flush; if more was written meanwhile that no other flush covers, the next goes to the back
-    /// of the scheduler's queue, so busy partitions take turns. The waiters this flush covered are
-    /// released last, on this thread: their answers are written while the next flush already runs.
+    /// One flush; if more was written meanwhile, the next goes to the back of the scheduler's queue,
+    /// so busy partitions take turns. The waiters this flush covered are released last, on this
+    /// thread: their answers are written while the next flush already runs on another.
     /// </summary>
     private void Run()
     {
-        long target;
-        lock (_gate)
-        {
-            _queued = false;
-            target = _writtenUpTo();
-            _startedUpTo = Math.Max(_startedUpTo, target);
-        }
         List<TaskCompletionSource> covered;
         long advancedTo;
         try
         {
-            (covered, advancedTo) = FlushOnce(target);
+            (covered, advancedTo) = FlushOnce();
         }
         catch (Exception)
         {
-            lock (_gate) _flushing--;
             return; // FlushOnce recorded the failure and failed the waiters
         }
-        bool again;
+        var again = true;
         lock (_gate)
         {
-            _flushing--;
-            again = NeedsAnotherFlush();
-            if (again)
+            if (_writtenUpTo() <= _flushedUpTo && _waiters.Count == 0)
             {
-                _flushing++;
-                _queued = true;
+                _running = false;
+                again = false;
             }
         }
         if (again) _scheduler.Schedule(Run);
@@ -141,9 +115,10 @@ internal sealed class GroupCommit
         if (advancedTo >= 0) _flushed(advancedTo);
     }
 
-    /// <summary>Syncs what is below <paramref name="target"/> (and maybe more); returns the waiters it covered, not yet released, and the new durable offset (-1: none), not yet told.</summary>
-    private (List<TaskCompletionSource> Covered, long AdvancedTo) FlushOnce(long target)
+    /// <summary>Syncs; returns the waiters it covered, not yet released, and the new durable offset (-1: none), not yet told.</summary>
+    private (List<TaskCompletionSource> Covered, long AdvancedTo) FlushOnce()
     {
+        var target = _writtenUpTo();
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -156,6 +131,7 @@ internal sealed class GroupCommit
             lock (_gate)
             {
                 _failure ??= ex;
+                _running = false;
                 failed = [.. _waiters.Select(w => w.Done)];
                 _waiters.Clear();
             }
@@ -168,8 +144,6 @@ internal sealed class GroupCommit
         bool advanced;
         lock (_gate)
         {
-            // A flush beside one that failed proves nothing: the failed one may have lost pages this one counted on.
-            if (_failure is not null) return ([], -1);
             advanced = target > _flushedUpTo;
             if (advanced) Volatile.Write(ref _flushedUpTo, target);
             for (var i = _waiters.Count - 1; i >= 0; i--)

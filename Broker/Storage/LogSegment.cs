@@ -308,13 +308,13 @@ internal sealed class LogSegment
         }
     }
 
-    /// <summary>fdatasync of what was appended since the last finished one; nothing when nothing was (a sync still under way on another flush does not count).</summary>
+    /// <summary>fdatasync of what was appended since the last one; nothing when nothing was.</summary>
     public void Sync()
     {
         var size = Size;
         if (size <= Volatile.Read(ref _syncedSize)) return;
         _log.Sync();
-        Atomic.Max(ref _syncedSize, size);
+        InterlockedMax(ref _syncedSize, size);
     }
 
     public void SyncIndexes() => _index.Flush();
@@ -351,6 +351,17 @@ internal sealed class LogSegment
         foreach (var path in new[] { LogPath(directory, baseOffset), IndexPath(directory, baseOffset), TimeIndexPath(directory, baseOffset) })
         {
             if (disk.FileExists(path + suffix)) disk.DeleteFile(path + suffix);
+        }
+    }
+
+    private static void InterlockedMax(ref long target, long value)
+    {
+        var current = Volatile.Read(ref target);
+        while (value > current)
+        {
+            var seen = Interlocked.CompareExchange(ref target, value, current);
+            if (seen == current) return;
+            current = seen;
         }
     }
 }

@@ -28,11 +28,7 @@ public sealed class PartitionLog
     private readonly ILogger _logger;
     private volatile LogSegment[] _segments;
     private long _logEndOffset;
-    // Segment creations so far, and how many of them a finished directory fsync covers. Counted, not a
-    // flag: two flushes may run at once, and the second must not count on the first's directory sync
-    // before that sync has returned.
-    private long _directoryChanges;
-    private long _directorySyncedChanges;
+    private int _directoryDirty;
     private volatile string? _storageError;
     private long _deletedBefore;
     private volatile bool _closed;
@@ -229,7 +225,7 @@ public sealed class PartitionLog
         // No fsync here, under the lock: the next group commit syncs the old segment's tail, the new
         // file and the directory entry before it moves the high watermark past them.
         var next = LogSegment.Create(_context.Disk, Directory, nextOffset, _context.Now);
-        Interlocked.Increment(ref _directoryChanges);
+        Volatile.Write(ref _directoryDirty, 1);
         _segments = [.. _segments, next];
         return next;
     }
@@ -251,12 +247,7 @@ public sealed class PartitionLog
                 segment.Release();
             }
         }
-        var changes = Interlocked.Read(ref _directoryChanges);
-        if (changes > Interlocked.Read(ref _directorySyncedChanges))
-        {
-            _context.Disk.SyncDirectory(Directory);
-            Atomic.Max(ref _directorySyncedChanges, changes);
-        }
+        if (Interlocked.Exchange(ref _directoryDirty, 0) == 1) _context.Disk.SyncDirectory(Directory);
     }
 
     private void OnSyncFailed(Exception ex)

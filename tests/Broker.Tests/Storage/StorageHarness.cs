@@ -35,11 +35,11 @@ internal sealed class StorageHarness : IDisposable
     public static StorageHarness Simulated() =>
         new(new SimulatedDisk("/sim"), "/sim/data", new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero)), new SimulationScheduler(), null);
 
-    /// <summary>The real disk (or <paramref name="disk"/>, a wrapper of it) in a temporary folder, the broker's flush threads (or <paramref name="scheduler"/>), and the given clock.</summary>
-    public static StorageHarness Real(TimeProvider? time = null, IDisk? disk = null, StorageScheduler? scheduler = null)
+    /// <summary>The real disk in a temporary folder, the thread pool, and the given clock.</summary>
+    public static StorageHarness Real(TimeProvider? time = null)
     {
         var dir = Path.Combine(Path.GetTempPath(), "shop-storage-" + Guid.NewGuid().ToString("N")[..8]);
-        return new StorageHarness(disk ?? new PhysicalDisk(), Path.Combine(dir, "data"), time ?? TimeProvider.System, scheduler ?? StorageScheduler.Default, dir);
+        return new StorageHarness(new PhysicalDisk(), Path.Combine(dir, "data"), time ?? TimeProvider.System, StorageScheduler.Default, dir);
     }
 
     public SimulatedDisk SimulatedDisk => (SimulatedDisk)Disk;
