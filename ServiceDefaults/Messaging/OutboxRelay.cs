@@ -53,7 +53,8 @@ public sealed class OutboxRelay(ServiceDatabase database, OutboxHandoff handoff,
                 lastId = Math.Max(lastId, round[^1].Id);
                 var (sent, undeliverable, failure) = await PublishRoundAsync(round, stoppingToken);
                 await marking; // one mark at a time, in round order
-                if (sent.Count > 0 || undeliverable.Count > 0) marking = MarkAsync(sent, undeliverable, stoppingToken);
+                // Not cancelled by a stop: these rows are acknowledged, and unmarked they would all go out again at the next start.
+                if (sent.Count > 0 || undeliverable.Count > 0) marking = MarkAsync(sent, undeliverable, CancellationToken.None);
                 if (failure is not null)
                 {
                     readTable = true;
@@ -66,7 +67,7 @@ public sealed class OutboxRelay(ServiceDatabase database, OutboxHandoff handoff,
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                return;
+                break;
             }
             catch (SqliteException ex)
             {
@@ -75,6 +76,20 @@ public sealed class OutboxRelay(ServiceDatabase database, OutboxHandoff handoff,
                 logger.LogWarning("Outbox relay will retry: {Error}", ex.Message);
                 await Task.Delay(TimeSpan.FromSeconds(1), time, stoppingToken);
             }
+        }
+        await FinishMarkingAsync(marking);
+    }
+
+    /// <summary>On a stop: lets the last round's mark commit (a failed one only means its rows go out again).</summary>
+    private async Task FinishMarkingAsync(Task marking)
+    {
+        try
+        {
+            await marking;
+        }
+        catch (SqliteException ex)
+        {
+            logger.LogWarning("Outbox relay stopped with its last mark not committed ({Error}): those rows go out again at the next start", ex.Message);
         }
     }
 

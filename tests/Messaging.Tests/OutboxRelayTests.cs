@@ -77,6 +77,33 @@ public sealed class OutboxRelayTests
     }
 
     [Fact]
+    public async Task A_relay_stopped_while_its_last_round_waits_to_be_marked_still_marks_it_so_nothing_goes_out_twice()
+    {
+        await using var broker = await BrokerProcess.StartAsync();
+        await using var setup = await MessagingSetup.StartAsync(broker);
+        await CreateStockLevelsTopicAsync(setup);
+        await using (var write = await setup.Database.BeginWriteAsync(CancellationToken.None))
+        {
+            foreach (var level in new[] { 7, 6 }) setup.Outbox.Enqueue(write, new StockLevelChanged("535", level));
+            await write.CommitAsync();
+        }
+
+        using var producer = setup.NewProducer();
+        var relay = new OutboxRelay(setup.Database, setup.Handoff, producer, TimeProvider.System, NullLogger<OutboxRelay>.Instance);
+        Task stopping;
+        // The writer turn is ours: the relay publishes the rows, then its "sent" mark waits for the turn.
+        await using (var held = await setup.Database.BeginWriteAsync(CancellationToken.None))
+        {
+            await relay.StartAsync(CancellationToken.None);
+            await ReadAsync(broker, StockLevelsTopic.Spec.Name, expectedDistinct: 2);
+            stopping = relay.StopAsync(CancellationToken.None); // the stop is signalled before the turn is free
+        }
+        await stopping.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, setup.Scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL"));
+    }
+
+    [Fact]
     public void Only_the_acknowledged_prefix_of_each_partition_is_marked_sent()
     {
         static OutboxMessage Row(long id, string topic) => new(id, topic, "k", "E", $"m{id}", [], null, null);
