@@ -47,10 +47,12 @@ public sealed class ProcessUsage
     /// <summary>This process: the load it generates and what it reads back to time it.</summary>
     public const string Client = "bench client";
 
+    /// <summary>The named processes and this one.</summary>
+    private IEnumerable<KeyValuePair<string, int>> Measured => _pids.Append(new(Client, Environment.ProcessId));
+
     public void Start()
     {
-        _ticks = _pids.ToDictionary(p => p.Key, p => CpuTicks(p.Value));
-        _ticks[Client] = CpuTicks(Environment.ProcessId);
+        _ticks = Measured.ToDictionary(p => p.Key, p => CpuTicks(p.Value));
         (_machineBusy, _machineTotal) = MachineTicks();
         _since = DateTime.UtcNow;
     }
@@ -64,9 +66,8 @@ public sealed class ProcessUsage
     public Dictionary<string, double> CpuPercent()
     {
         var seconds = (DateTime.UtcNow - _since).TotalSeconds;
-        var percent = _pids.ToDictionary(p => p.Key,
+        var percent = Measured.ToDictionary(p => p.Key,
             p => (CpuTicks(p.Value) - _ticks.GetValueOrDefault(p.Key)) / TicksPerSecond / seconds / Environment.ProcessorCount * 100);
-        percent[Client] = (CpuTicks(Environment.ProcessId) - _ticks[Client]) / TicksPerSecond / seconds / Environment.ProcessorCount * 100;
         var (busy, total) = MachineTicks();
         percent[Machine] = total > _machineTotal ? 100.0 * (busy - _machineBusy) / (total - _machineTotal) : 0;
         return percent;
