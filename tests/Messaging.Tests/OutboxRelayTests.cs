@@ -15,11 +15,7 @@ public sealed class OutboxRelayTests
         await using var setup = await MessagingSetup.StartAsync(broker);
         await CreateStockLevelsTopicAsync(setup);
         // Three absolute levels of one product, in one transaction: one round of the relay, one partition.
-        await using (var write = await setup.Database.BeginWriteAsync(CancellationToken.None))
-        {
-            foreach (var level in new[] { 10, 9, 8 }) setup.Outbox.Enqueue(write, new StockLevelChanged("535", level));
-            await write.CommitAsync();
-        }
+        await EnqueueLevelsAsync(setup, 10, 9, 8);
 
         using var producer = new FailingProducer(setup.NewProducer(), failSend: n => n == 2);
         var relay = new OutboxRelay(setup.Database, setup.Handoff, producer, TimeProvider.System, NullLogger<OutboxRelay>.Instance);
@@ -82,11 +78,7 @@ public sealed class OutboxRelayTests
         await using var broker = await BrokerProcess.StartAsync();
         await using var setup = await MessagingSetup.StartAsync(broker);
         await CreateStockLevelsTopicAsync(setup);
-        await using (var write = await setup.Database.BeginWriteAsync(CancellationToken.None))
-        {
-            foreach (var level in new[] { 7, 6 }) setup.Outbox.Enqueue(write, new StockLevelChanged("535", level));
-            await write.CommitAsync();
-        }
+        await EnqueueLevelsAsync(setup, 7, 6);
 
         using var producer = setup.NewProducer();
         var relay = new OutboxRelay(setup.Database, setup.Handoff, producer, TimeProvider.System, NullLogger<OutboxRelay>.Instance);
@@ -116,6 +108,14 @@ public sealed class OutboxRelayTests
         prefix.Acknowledged(Row(6, "b"), partition: 2);
         prefix.Acknowledged(Row(7, "c"), partition: 0);
         Assert.Equal([1L, 4L, 7L], prefix.Sent);
+    }
+
+    /// <summary>Stock levels of product 535 into the outbox, in one committed transaction.</summary>
+    private static async Task EnqueueLevelsAsync(MessagingSetup setup, params int[] levels)
+    {
+        await using var write = await setup.Database.BeginWriteAsync(CancellationToken.None);
+        foreach (var level in levels) setup.Outbox.Enqueue(write, new StockLevelChanged("535", level));
+        await write.CommitAsync();
     }
 
     /// <summary>stock-levels with one partition: every row of a product in one ordered stream.</summary>

@@ -184,7 +184,6 @@ public class ShopFixture : IAsyncLifetime
     public async Task<Dictionary<string, int>> StockAsync() =>
         (await Inventory.GetFromJsonAsync<Dictionary<string, int>>("/api/stock", Json))!;
 
-    /// <summary>Subjects of the mails the catcher received that mention <paramref name="orderId"/>.</summary>
     /// <summary>
     /// The subjects of the mails about <paramref name="orderId"/> in the mail catcher, once there are at
     /// least <paramref name="atLeast"/> (or after 10 s). The catcher can answer an SMTP DATA before its API
