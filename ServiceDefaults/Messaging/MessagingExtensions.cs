@@ -31,7 +31,11 @@ public static class MessagingExtensions
         {
             EnableIdempotence = true,
             Acks = Acks.All,
-            LingerMs = 1,
+            // No linger: the relay hands the producer a whole round at once, so records batch
+            // without waiting, and librdkafka batches whatever queues while requests are in flight.
+            // Measured (bench shop, two alternating pairs): order → Completed p50 at 10 orders/s
+            // 15.6 / 15.8 → 10.7 / 10.5 ms (about 1.2 ms per hop); at 200/s and the most orders/s within noise.
+            LingerMs = 0,
             ClientId = serviceName,
             // Never give up on a message: one that expired would leave a gap that the rows after it
             // jump, and the outbox relay's order per partition rests on there being none.
