@@ -18,6 +18,7 @@ internal sealed class LogSegment
     private long _size;
     private long _syncedSize;
     private int _references = 1;
+    private RecentBatches? _recent; // from the first append on: only a segment being written has readers at its tail
 
     private LogSegment(IDisk disk, string directory, long baseOffset, IDiskFile log, SegmentIndex index,
         long size, long nextOffset, long maxTimestamp, DateTimeOffset createdAt, bool synced)
@@ -192,9 +193,12 @@ internal sealed class LogSegment
     {
         var position = _size;
         _log.Write(batches, position);
+        var recent = _recent;
+        if (recent is null) Volatile.Write(ref _recent, recent = new RecentBatches());
         foreach (var h in headers)
         {
             _index.MaybeAdd((int)(h.BaseOffset - BaseOffset), position, h.MaxTimestamp);
+            recent.Add(h.BaseOffset, h.LastOffset, position, h.TotalSize);
             position += h.TotalSize;
             MaxTimestamp = Math.Max(MaxTimestamp, h.MaxTimestamp);
         }
@@ -234,6 +238,10 @@ internal sealed class LogSegment
     private (long Start, int Length) Locate(long offset, int maxBytes, long endOffset, bool minOneBatch)
     {
         var size = Size;
+        if (Volatile.Read(ref _recent) is { } recent && recent.TryLocate(offset, maxBytes, endOffset, minOneBatch, size, out var recentStart, out var recentLength))
+        {
+            return (recentStart, recentLength);
+        }
         var position = _index.FloorPosition(offset - BaseOffset);
         Span<byte> header = stackalloc byte[RecordBatch.HeaderSize];
         while (position < size)

@@ -36,33 +36,36 @@ public static class LongPollFetch
     {
         var deadline = time.GetUtcNow() + maxWait;
         var results = ReadAll(targets, maxBytes, out var totalBytes, out var anyError);
-        while (totalBytes < minBytes && !anyError)
+        if (totalBytes >= minBytes || anyError) return results;
+        // One timer for the whole wait, however often records wake it first: a consumer waiting for
+        // fetch.min.bytes is woken by every record that becomes visible, and each wake only reads again.
+        using var expiry = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task? expired = null;
+        try
         {
-            var remaining = deadline - time.GetUtcNow();
-            if (remaining <= TimeSpan.Zero) break;
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            wait.CancelAfter(remaining);
-            // Wait for data beyond the high watermark each read saw: a record made visible since then wakes it at once.
-            var wakeUps = targets.Zip(results)
-                .Where(p => p.First.Log is not null)
-                .Select(p => p.First.Log!.WaitForDataAsync(Math.Max(p.First.Offset, p.Second.HighWatermark), wait.Token))
-                .ToList();
-            if (wakeUps.Count == 0) break;
-            FetchOutcome.Release(results); // read again below
-            try
+            while (totalBytes < minBytes && !anyError)
             {
-                await Task.WhenAny(wakeUps).Unwrap();
+                var remaining = deadline - time.GetUtcNow();
+                if (remaining <= TimeSpan.Zero) break;
+                expired ??= Task.Delay(remaining, time, expiry.Token);
+                // Data beyond the high watermark each read saw: a record made visible since then wakes it at once.
+                var wakeUps = new List<Task>(targets.Count + 1);
+                for (var i = 0; i < targets.Count; i++)
+                {
+                    if (targets[i].Log is { } log) wakeUps.Add(log.DataBeyond(Math.Max(targets[i].Offset, results[i].HighWatermark)));
+                }
+                if (wakeUps.Count == 0) break;
+                wakeUps.Add(expired);
+                FetchOutcome.Release(results); // read again below
+                await Task.WhenAny(wakeUps);
+                cancellationToken.ThrowIfCancellationRequested();
+                results = ReadAll(targets, maxBytes, out totalBytes, out anyError);
+                if (expired.IsCompleted) break; // max wait reached: what is there now is the answer
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                // max wait reached
-            }
-            finally
-            {
-                await wait.CancelAsync();
-            }
-            cancellationToken.ThrowIfCancellationRequested();
-            results = ReadAll(targets, maxBytes, out totalBytes, out anyError);
+        }
+        finally
+        {
+            await expiry.CancelAsync(); // the timer goes with the fetch
         }
         return results;
     }

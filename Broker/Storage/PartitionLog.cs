@@ -421,17 +421,27 @@ public sealed class PartitionLog
     }
 
     /// <summary>
+    /// Completes when records beyond <paramref name="offset"/> may have become visible, or the
+    /// partition closed: at once when they already are. The partition's one shared signal, so many
+    /// waiters cost it nothing (a fetch that waits on many partitions awaits any of them).
+    /// </summary>
+    public Task DataBeyond(long offset)
+    {
+        var signal = Volatile.Read(ref _dataArrived); // before the check: a record made visible after it completes this signal
+        return HighWatermark > offset || _closed ? Task.CompletedTask : signal.Task;
+    }
+
+    /// <summary>
     /// Completes when the high watermark is past <paramref name="offset"/> (at once if already so).
     /// The caller passes the offset it read up to, so a record made visible between its read and
     /// this call wakes it at once.
     /// </summary>
     public async Task WaitForDataAsync(long offset, CancellationToken cancellationToken)
     {
-        while (true)
+        // DataBeyond answers Task.CompletedTask itself when the data is there; a completed signal only means "look again".
+        for (var signal = DataBeyond(offset); signal != Task.CompletedTask; signal = DataBeyond(offset))
         {
-            var signal = Volatile.Read(ref _dataArrived);
-            if (HighWatermark > offset || _closed) return;
-            await signal.Task.WaitAsync(cancellationToken);
+            await signal.WaitAsync(cancellationToken);
         }
     }
 
