@@ -10,6 +10,7 @@ using Shop.WebShop.Handlers;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
+var readModelWait = TimeSpan.FromMilliseconds(100);
 builder.AddShopMessaging("webshop")
     .Publishes(OrdersTopic.Spec)
     // The status page: every service's report on an order.
@@ -25,7 +26,13 @@ builder.AddShopMessaging("webshop")
     // Sales figures: a second reader of the orders topic, with its own offsets.
     .AddEventHandler<OrderPlaced, SalesAnalyticsHandler>(SalesAnalytics.ConsumerGroup)
     .AddEventHandler<OrderCompleted, SalesAnalyticsHandler>(SalesAnalytics.ConsumerGroup)
-    .AddEventHandler<OrderRejected, SalesAnalyticsHandler>(SalesAnalytics.ConsumerGroup);
+    .AddEventHandler<OrderRejected, SalesAnalyticsHandler>(SalesAnalytics.ConsumerGroup)
+    // All three are read models, off the order's path: a tenth of a second later on the page is
+    // invisible, and each group then takes its events in a few fetches and commits a second
+    // instead of one per event.
+    .WaitsForBatches("webshop", readModelWait)
+    .WaitsForBatches("webshop-stock", readModelWait)
+    .WaitsForBatches(SalesAnalytics.ConsumerGroup, readModelWait);
 builder.Services.AddDatabaseSchema(OrderViews.Schema);
 builder.Services.AddDatabaseSchema(SalesAnalytics.Schema);
 builder.Services.AddSingleton<OrderViews>();
@@ -42,3 +49,4 @@ app.MapOrdersApi();
 app.MapGet("/api/analytics", (SalesAnalytics analytics) => TypedResults.Ok(analytics.Summary()));
 
 app.Run();
+

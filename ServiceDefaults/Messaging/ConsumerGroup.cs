@@ -23,6 +23,23 @@ public sealed class ConsumerGroup(string groupId)
     /// </summary>
     public bool KeepsInbox { get; private set; } = true;
 
+    /// <summary>
+    /// How long the group's fetches may wait for more records (zero: answered on the first record).
+    /// Groups on an order's path answer at once; a read model's group waits, so that it takes many
+    /// events in one fetch and one commit, and the broker answers a few fetches a second instead of
+    /// one per event.
+    /// </summary>
+    public TimeSpan BatchWait { get; private set; }
+
+    public void WaitForBatches(TimeSpan upTo)
+    {
+        if (upTo < TimeSpan.Zero || upTo > TimeSpan.FromSeconds(5))
+        {
+            throw new ArgumentOutOfRangeException(nameof(upTo), upTo, $"Consumer group {groupId}: a batch wait is between 0 and 5 s.");
+        }
+        BatchWait = upTo;
+    }
+
     public void Add<TEvent, THandler>(bool inbox = true) where TEvent : IShopEvent where THandler : IEventHandler<TEvent>
     {
         if (_routes.Count == 0) KeepsInbox = inbox;

@@ -85,7 +85,7 @@ public sealed class EventConsumer(
             SessionTimeoutMs = 10_000,
             HeartbeatIntervalMs = 1_000,
             SocketNagleDisable = true, // see the producer's settings in MessagingExtensions
-        })).Build();
+        }.WithBatchWait(group.BatchWait))).Build();
 
     /// <summary>
     /// Handles what has arrived in one transaction; if any message of it fails, the transaction is
@@ -177,5 +177,20 @@ public sealed class EventConsumer(
             foreach (var route in routes) await route(scope.ServiceProvider, context, cancellationToken);
         }
         await write.CommitAsync();
+    }
+}
+
+internal static class BatchWaitConfig
+{
+    /// <summary>
+    /// A batch wait as Kafka's fetch settings: the broker answers when fetch.min.bytes have come or
+    /// fetch.wait.max.ms have passed, so a minimum no wait reaches under the shop's load leaves the wait to decide.
+    /// </summary>
+    public static ConsumerConfig WithBatchWait(this ConsumerConfig config, TimeSpan wait)
+    {
+        if (wait <= TimeSpan.Zero) return config;
+        config.FetchWaitMaxMs = (int)Math.Ceiling(wait.TotalMilliseconds);
+        config.FetchMinBytes = 1 << 20;
+        return config;
     }
 }

@@ -90,4 +90,18 @@ public sealed class MessagingBuilder(IHostApplicationBuilder builder, string ser
         topics.Add(TEvent.Topic.DeadLetter);
         return this;
     }
+
+    /// <summary>
+    /// Group <paramref name="group"/> (its handlers added before) is a read model off the order's path:
+    /// its fetches wait up to <paramref name="upTo"/> for more records (<see cref="ConsumerGroup.BatchWait"/>).
+    /// </summary>
+    public MessagingBuilder WaitsForBatches(string group, TimeSpan upTo)
+    {
+        if (!_groups.TryGetValue(group, out var consumerGroup))
+        {
+            throw new InvalidOperationException($"Consumer group {group} has no handlers yet: add them before WaitsForBatches.");
+        }
+        consumerGroup.WaitForBatches(upTo);
+        return this;
+    }
 }

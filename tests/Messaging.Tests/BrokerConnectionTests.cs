@@ -41,6 +41,24 @@ public sealed class BrokerConnectionTests
     }
 
     [Fact]
+    public void A_read_model_group_waits_for_batches_through_Kafka_fetch_settings_and_configuration_still_wins()
+    {
+        var group = new ConsumerGroup("webshop");
+        group.WaitForBatches(TimeSpan.FromMilliseconds(100));
+        var batched = new ConsumerConfig { GroupId = group.GroupId }.WithBatchWait(group.BatchWait);
+        Assert.Equal((100, 1 << 20), (batched.FetchWaitMaxMs, batched.FetchMinBytes));
+
+        var onThePath = new ConsumerConfig { GroupId = "orders" }.WithBatchWait(new ConsumerGroup("orders").BatchWait);
+        Assert.Equal((null, null), (onThePath.FetchWaitMaxMs, onThePath.FetchMinBytes)); // librdkafka's: answered on the first record
+
+        var configured = Connection(new() { ["ConnectionStrings:broker"] = "localhost:9092", ["Messaging:Consumer:FetchWaitMaxMs"] = "20" })
+            .Consumer(new ConsumerConfig { GroupId = group.GroupId }.WithBatchWait(group.BatchWait));
+        Assert.Equal(20, configured.FetchWaitMaxMs);
+
+        Assert.Contains("between 0 and 5 s", Assert.Throws<ArgumentOutOfRangeException>(() => group.WaitForBatches(TimeSpan.FromMinutes(1))).Message);
+    }
+
+    [Fact]
     public void A_missing_connection_string_or_password_is_a_clear_error()
     {
         var missing = Assert.Throws<InvalidOperationException>(() => Connection(new()));
