@@ -15,6 +15,16 @@ public sealed class OrderViews(ServiceDatabase database)
 {
     private static readonly HashSet<string> MainStatuses = ["Placed", "Pending", "Completed", "Rejected"];
 
+    /// <summary>
+    /// Where each status comes in an order's saga. The history is shown in this order, not in the
+    /// order of arrival: its events come from three topics, and Kafka orders only within a partition,
+    /// so a batch may bring an order's Notified before its StockReserved.
+    /// </summary>
+    private static readonly Dictionary<string, int> SagaStep = new()
+    {
+        ["Placed"] = 0, ["Pending"] = 1, ["StockReserved"] = 2, ["StockRejected"] = 2, ["Completed"] = 3, ["Rejected"] = 3, ["Notified"] = 4,
+    };
+
     public static readonly DatabaseSchema Schema = new("order-views",
     [
         Migration.Sql(1, "order views, their history and the stock view", """
@@ -25,10 +35,11 @@ public sealed class OrderViews(ServiceDatabase database)
             """),
     ]);
 
-    public static void Record(WriteTransaction write, string orderId, string status, string? detail = null)
+    /// <param name="at">When it happened: the event's record time (when its service published it); now by default.</param>
+    public static void Record(WriteTransaction write, string orderId, string status, string? detail = null, DateTimeOffset? at = null)
     {
-        write.Execute("INSERT INTO order_history (order_id, status, detail, at) VALUES ($id, $status, $detail, $now)",
-            ("$id", orderId), ("$status", status), ("$detail", detail), ("$now", DateTimeOffset.UtcNow.ToString("O")));
+        write.Execute("INSERT INTO order_history (order_id, status, detail, at) VALUES ($id, $status, $detail, $at)",
+            ("$id", orderId), ("$status", status), ("$detail", detail), ("$at", (at ?? DateTimeOffset.UtcNow).ToString("O")));
         if (!MainStatuses.Contains(status)) return;
         // A final status is never replaced by an earlier one arriving late from another topic.
         write.Execute("""
@@ -61,7 +72,7 @@ public sealed class OrderViews(ServiceDatabase database)
         using var history = command.ExecuteReader();
         var changes = new List<OrderStatusChange>();
         while (history.Read()) changes.Add(new OrderStatusChange(history.GetString(0), history.IsDBNull(1) ? null : history.GetString(1), history.GetString(2)));
-        return new OrderView(orderId, status, reason, changes);
+        return new OrderView(orderId, status, reason, [.. changes.OrderBy(c => SagaStep.GetValueOrDefault(c.Status, int.MaxValue))]);
     }
 
     public IReadOnlyDictionary<string, int> Stock()

@@ -28,7 +28,7 @@ public sealed class OrderStatusHandler(OrderStatusFeed feed) :
 
     private Task Record(EventContext context, string orderId, string status, string? detail = null)
     {
-        OrderViews.Record(context.Transaction, orderId, status, detail);
+        OrderViews.Record(context.Transaction, orderId, status, detail, context.Message.Consumed.Message.Timestamp.UtcDateTime);
         context.Transaction.OnCommitted(() => feed.Publish(new HashSet<string> { orderId }));
         return Task.CompletedTask;
     }
