@@ -176,10 +176,14 @@ public sealed class OutboxRelay(ServiceDatabase database, OutboxHandoff handoff,
         }
     }
 
-    /// <summary>Marks a round's rows sent, and its undeliverable ones set aside (sent_at with failed_reason: never pruned, never sent).</summary>
+    /// <summary>
+    /// Marks a round's rows sent, and its undeliverable ones set aside (sent_at with failed_reason:
+    /// never pruned, never sent). Not fsynced by itself: a mark lost in a power cut only sends its rows
+    /// again, which the inboxes drop; the next synced commit of the service makes it durable.
+    /// </summary>
     private async Task MarkAsync(List<long> sent, List<(OutboxMessage Row, string Reason)> undeliverable, CancellationToken cancellationToken)
     {
-        await using var write = await database.BeginWriteAsync(cancellationToken);
+        await using var write = await database.BeginWriteAsync(cancellationToken, syncOnCommit: false);
         var now = time.GetUtcNow().ToString("O");
         // At most one round (MaxRound ids): one statement, the same text every round (prepared once).
         if (sent.Count > 0) write.Execute("UPDATE outbox SET sent_at = $now WHERE id IN (SELECT value FROM json_each($ids))", ("$now", now), ("$ids", $"[{string.Join(",", sent)}]"));

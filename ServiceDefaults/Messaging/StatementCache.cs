@@ -18,7 +18,7 @@ internal sealed class StatementCache(SqliteConnection connection) : IDisposable
     public int Count => _bySql.Count;
 
     /// <summary>The command for <paramref name="sql"/>, in <paramref name="transaction"/>, with <paramref name="parameters"/> bound. Owned by the cache: never disposed by the caller.</summary>
-    public SqliteCommand Get(string sql, SqliteTransaction transaction, (string Name, object? Value)[] parameters)
+    public SqliteCommand Get(string sql, SqliteTransaction? transaction, (string Name, object? Value)[] parameters)
     {
         if (_bySql.TryGetValue(sql, out var node))
         {

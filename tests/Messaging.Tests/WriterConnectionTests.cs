@@ -59,6 +59,27 @@ public sealed class WriterConnectionTests : IDisposable
         Assert.Equal(["1|kept", "3|after"], Rows("SELECT n || '|' || label FROM rows ORDER BY n"));
     }
 
+    [Fact]
+    public async Task A_write_not_synced_on_its_own_commits_and_the_next_writer_syncs_again_whether_it_committed_or_not()
+    {
+        const string Synchronous = "PRAGMA synchronous"; // 2 = FULL: the commit fsyncs; 1 = NORMAL: the next synced commit does
+        await using (var mark = await _temp.Database.BeginWriteAsync(CancellationToken.None, syncOnCommit: false))
+        {
+            Assert.Equal(1L, mark.Scalar(Synchronous));
+            mark.Execute("INSERT INTO rows (n, label) VALUES (1, 'marked')");
+            await mark.CommitAsync();
+        }
+        await WriteAsync(write => Assert.Equal(2L, write.Scalar(Synchronous)));
+
+        await using (var undone = await _temp.Database.BeginWriteAsync(CancellationToken.None, syncOnCommit: false))
+        {
+            undone.Execute("INSERT INTO rows (n, label) VALUES (2, 'rolled back')");
+        }
+        await WriteAsync(write => Assert.Equal(2L, write.Scalar(Synchronous)));
+
+        Assert.Equal(["1|marked"], Rows("SELECT n || '|' || label FROM rows ORDER BY n"));
+    }
+
     private async Task WriteAsync(Action<WriteTransaction> write)
     {
         await using var transaction = await _temp.Database.BeginWriteAsync(CancellationToken.None);
