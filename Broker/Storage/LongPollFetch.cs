@@ -65,7 +65,9 @@ public static class LongPollFetch
         }
         finally
         {
-            await expiry.CancelAsync(); // the timer goes with the fetch
+            // The timer goes with the fetch. Cancel, not CancelAsync: the timer's registration would
+            // send its callback through the thread pool, and the answer would wait for a pool thread.
+            expiry.Cancel();
         }
         return results;
     }
