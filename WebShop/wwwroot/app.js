@@ -16,14 +16,26 @@ function el(tag, { dataset = {}, ...props } = {}, ...children) {
 
 const product = id => products.find(p => p.product_id === id);
 
+// Stock levels come from WebShop's read of the stock-levels topic, which a shop just started may not
+// have caught up with: unknown levels show '…' and are asked for again until known.
+const stockRetry = 1000;
+
 async function loadProducts() {
   products = await (await fetch('/api/products')).json();
-  $('products').tBodies[0].replaceChildren(...products.map(p => el('tr', {},
-    el('td', { textContent: p.name }),
-    el('td', { className: 'number', textContent: p.price }),
-    el('td', { className: 'number', textContent: p.in_stock ?? '…' }),
-    el('td', { className: 'action' }, el('button', { type: 'button', textContent: 'Add', ariaLabel: `Add ${p.name}`, dataset: { id: p.product_id } })))));
-  renderCart();
+  const rows = $('products').tBodies[0];
+  const shown = [...rows.querySelectorAll('td[data-stock]')].map(td => td.dataset.stock);
+  if (shown.join() === products.map(p => p.product_id).join()) {
+    // Same catalogue: only the levels change, so a button being clicked is not swapped under the pointer.
+    for (const p of products) rows.querySelector(`td[data-stock="${CSS.escape(p.product_id)}"]`).textContent = p.in_stock ?? '…';
+  } else {
+    rows.replaceChildren(...products.map(p => el('tr', {},
+      el('td', { textContent: p.name }),
+      el('td', { className: 'number', textContent: p.price }),
+      el('td', { className: 'number', textContent: p.in_stock ?? '…', dataset: { stock: p.product_id } }),
+      el('td', { className: 'action' }, el('button', { type: 'button', textContent: 'Add', ariaLabel: `Add ${p.name}`, dataset: { id: p.product_id } })))));
+    renderCart();
+  }
+  if (products.some(p => p.in_stock === null || p.in_stock === undefined)) setTimeout(loadProducts, stockRetry);
 }
 
 function renderCart() {

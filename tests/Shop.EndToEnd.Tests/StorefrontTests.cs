@@ -89,6 +89,31 @@ public sealed class StorefrontTests(ShopFixture shop) : IClassFixture<ShopFixtur
     }
 
     [Fact]
+    public async Task A_stock_level_the_shop_has_not_read_yet_shows_as_unknown_and_appears_once_known()
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Browser.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+        // The first answer is what a shop just started gives before its stock-levels reader caught
+        // up: every level unknown. Later answers come from WebShop unchanged.
+        var answers = 0;
+        await page.RouteAsync("**/api/products", async route =>
+        {
+            if (Interlocked.Increment(ref answers) > 1) { await route.ContinueAsync(); return; }
+            var real = await route.FetchAsync();
+            var products = System.Text.Json.Nodes.JsonNode.Parse(await real.TextAsync())!.AsArray();
+            foreach (var product in products) product!["in_stock"] = null;
+            await route.FulfillAsync(new() { Response = real, Body = products.ToJsonString() });
+        });
+        await page.GotoAsync(shop.WebShop.BaseAddress!.ToString());
+
+        var stickers = page.Locator("#products tr", new() { HasText = "Sticker pack" });
+        await Assertions.Expect(stickers.Locator("td").Nth(2)).ToHaveTextAsync("…");
+        await Assertions.Expect(stickers.Locator("td").Nth(2)).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+$"));
+        Assert.True(answers >= 2, $"{answers} answers");
+    }
+
+    [Fact]
     public async Task A_customer_orders_in_the_storefront_and_follows_the_order_to_its_mail()
     {
         using var playwright = await Playwright.CreateAsync();
