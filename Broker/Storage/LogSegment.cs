@@ -242,26 +242,25 @@ internal sealed class LogSegment
         {
             return (recentStart, recentLength);
         }
-        var position = _index.FloorPosition(offset - BaseOffset);
-        Span<byte> header = stackalloc byte[RecordBatch.HeaderSize];
-        while (position < size)
+        var batches = new FileCursor(_log, _index.FloorPosition(offset - BaseOffset), size, stackalloc byte[RecordBatch.HeaderSize]);
+        return BatchScan.Locate(ref batches, offset, maxBytes, endOffset, minOneBatch);
+    }
+
+    /// <summary>The batches from <paramref name="position"/> on, one header pread each.</summary>
+    private ref struct FileCursor(IDiskFile log, long position, long size, Span<byte> header) : IBatchCursor
+    {
+        private readonly Span<byte> _header = header;
+
+        public bool Next(out BatchExtent batch)
         {
-            _log.ReadExactly(header, position);
-            var h = RecordBatch.ReadHeader(header);
-            if (h.LastOffset >= offset) break;
+            batch = default;
+            if (position >= size) return false;
+            log.ReadExactly(_header, position);
+            var h = RecordBatch.ReadHeader(_header);
+            batch = new BatchExtent(h.BaseOffset, h.LastOffset, position, h.TotalSize);
             position += h.TotalSize;
+            return true;
         }
-        var start = position;
-        while (position < size)
-        {
-            _log.ReadExactly(header, position);
-            var h = RecordBatch.ReadHeader(header);
-            // A batch beyond what the caller may see (the high watermark) is left for a later read.
-            if (h.BaseOffset >= endOffset) break;
-            if ((position > start || !minOneBatch) && position - start + h.TotalSize > maxBytes) break;
-            position += h.TotalSize;
-        }
-        return (start, (int)(position - start));
     }
 
     /// <summary>The first batch below <paramref name="endOffset"/> whose max timestamp is ≥ <paramref name="timestamp"/>, whole.</summary>

@@ -12,67 +12,65 @@ internal sealed class RecentBatches
     private const int Capacity = 128;
 
     private readonly Lock _gate = new();
-    private readonly Entry[] _ring = new Entry[Capacity];
+    private readonly BatchExtent[] _ring = new BatchExtent[Capacity];
     private int _count;
     private int _next; // where the next entry goes
-
-    private readonly record struct Entry(long BaseOffset, long LastOffset, long Position, int Size);
 
     /// <summary>Called for each batch in file order, before the segment publishes its new size.</summary>
     public void Add(long baseOffset, long lastOffset, long position, int size)
     {
         lock (_gate)
         {
-            _ring[_next] = new Entry(baseOffset, lastOffset, position, size);
+            _ring[_next] = new BatchExtent(baseOffset, lastOffset, position, size);
             _next = (_next + 1) % Capacity;
             _count = Math.Min(_count + 1, Capacity);
         }
     }
 
     /// <summary>
-    /// The same answer as scanning the file from the batch holding <paramref name="offset"/> (see
-    /// <c>LogSegment.Locate</c>), when the batches it needs are all still here; false otherwise.
-    /// Only bytes below <paramref name="size"/> (what the reader may see) count.
+    /// What <see cref="BatchScan.Locate"/> gives from the file, when the batches it needs are all
+    /// still here; false otherwise. Only bytes below <paramref name="size"/> (what the reader may see) count.
     /// </summary>
     public bool TryLocate(long offset, int maxBytes, long endOffset, bool minOneBatch, long size, out long start, out int length)
     {
-        start = 0;
-        length = 0;
         lock (_gate)
         {
-            if (_count == 0) return false;
             var oldest = (_next - _count + Capacity) % Capacity;
-            if (_ring[oldest].BaseOffset > offset && _ring[oldest].Position > 0) return false; // the batch lies before the ring
-            // The first visible batch that reaches the offset; the end of what is visible otherwise.
-            var first = -1;
-            var visibleEnd = _ring[oldest].Position;
-            for (var i = 0; i < _count; i++)
+            // The ring ends where the segment does; it must also begin at or before the offset's batch.
+            if (_count == 0 || (_ring[oldest].BaseOffset > offset && _ring[oldest].Position > 0))
             {
-                var entry = _ring[(oldest + i) % Capacity];
-                if (entry.Position >= size) break;
-                visibleEnd = entry.Position + entry.Size;
-                if (entry.LastOffset >= offset)
-                {
-                    first = i;
-                    break;
-                }
+                (start, length) = (0, 0);
+                return false;
             }
-            if (first < 0)
-            {
-                // The ring ends where the segment does, so nothing visible reaches the offset.
-                start = visibleEnd;
-                return visibleEnd == size;
-            }
-            start = _ring[(oldest + first) % Capacity].Position;
-            var position = start;
-            for (var i = first; i < _count; i++)
-            {
-                var entry = _ring[(oldest + i) % Capacity];
-                if (entry.Position >= size || entry.BaseOffset >= endOffset) break;
-                if ((position > start || !minOneBatch) && position - start + entry.Size > maxBytes) break;
-                position += entry.Size;
-            }
-            length = (int)(position - start);
+            var cursor = new Cursor(_ring, oldest, _count, FirstAtOrBefore(oldest, offset), size);
+            (start, length) = BatchScan.Locate(ref cursor, offset, maxBytes, endOffset, minOneBatch);
+            return true;
+        }
+    }
+
+    /// <summary>How many entries after the oldest lies the newest batch starting at or before <paramref name="offset"/> (0 if none): where a scan for it starts.</summary>
+    private int FirstAtOrBefore(int oldest, long offset)
+    {
+        int low = 0, high = _count - 1;
+        while (low < high)
+        {
+            var middle = (low + high + 1) / 2;
+            if (_ring[(oldest + middle) % Capacity].BaseOffset <= offset) low = middle;
+            else high = middle - 1;
+        }
+        return low;
+    }
+
+    /// <summary>The ring's entries from the <paramref name="skip"/>-th after its oldest, while visible; used under the ring's lock.</summary>
+    private ref struct Cursor(BatchExtent[] ring, int oldest, int count, int skip, long size) : IBatchCursor
+    {
+        private int _taken = skip;
+
+        public bool Next(out BatchExtent batch)
+        {
+            batch = _taken < count ? ring[(oldest + _taken) % Capacity] : default;
+            if (_taken == count || batch.Position >= size) return false;
+            _taken++;
             return true;
         }
     }
