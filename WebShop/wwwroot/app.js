@@ -19,6 +19,7 @@ const product = id => products.find(p => p.product_id === id);
 // Stock levels come from WebShop's read of the stock-levels topic, which a shop just started may not
 // have caught up with: unknown levels show '…' and are asked for again until known.
 const stockRetry = 1000;
+let stockRetryTimer;
 
 async function loadProducts() {
   products = await (await fetch('/api/products')).json();
@@ -35,7 +36,8 @@ async function loadProducts() {
       el('td', { className: 'action' }, el('button', { type: 'button', textContent: 'Add', ariaLabel: `Add ${p.name}`, dataset: { id: p.product_id } })))));
     renderCart();
   }
-  if (products.some(p => p.in_stock === null || p.in_stock === undefined)) setTimeout(loadProducts, stockRetry);
+  clearTimeout(stockRetryTimer); // one retry pending at most, however often this is called
+  if (products.some(p => p.in_stock === null || p.in_stock === undefined)) stockRetryTimer = setTimeout(loadProducts, stockRetry);
 }
 
 function renderCart() {
@@ -173,3 +175,11 @@ async function loadSales() {
 
 loadProducts();
 loadSales();
+// The catalogue's levels and the sales panel change with everyone's orders, and WebShop's readers
+// of them lag the order's own events by up to a tenth of a second: refreshed while the page is seen.
+const readModelRefresh = 5000;
+setInterval(() => {
+  if (document.hidden) return;
+  loadProducts();
+  loadSales();
+}, readModelRefresh);

@@ -114,6 +114,26 @@ public sealed class StorefrontTests(ShopFixture shop) : IClassFixture<ShopFixtur
     }
 
     [Fact]
+    public async Task The_catalogue_and_the_sales_panel_follow_other_customers_orders_without_a_reload()
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Browser.LaunchAsync(playwright);
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(shop.WebShop.BaseAddress!.ToString());
+        var monitors = page.Locator("#products tr", new() { HasText = "monitor" }).Locator("td").Nth(2);
+        await Assertions.Expect(monitors).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^\d+$"));
+        var stockBefore = int.Parse((await monitors.TextContentAsync())!);
+        var salesBefore = await page.Locator("#sales").TextContentAsync();
+
+        // Someone else's order, placed over the API while the page stays open.
+        var orderId = await shop.PlaceAcceptedAsync(ShopFixture.Order(("525", 1, 500)));
+        await shop.AwaitOrderAsync(orderId, ShopFixture.Finished);
+
+        await Assertions.Expect(monitors).ToHaveTextAsync($"{stockBefore - 1}", new() { Timeout = 15_000 });
+        await Assertions.Expect(page.Locator("#sales")).Not.ToHaveTextAsync(salesBefore!, new() { Timeout = 15_000 });
+    }
+
+    [Fact]
     public async Task A_customer_orders_in_the_storefront_and_follows_the_order_to_its_mail()
     {
         using var playwright = await Playwright.CreateAsync();
