@@ -169,7 +169,7 @@ function showOrder(view) {
 // Built by WebShop's own consumer group from the orders topic (GET /api/analytics).
 async function loadSales() {
   const s = await (await fetch('/api/analytics')).json();
-  $('sales').textContent = `${s.orders_placed} orders placed, ${s.orders_completed} completed, ${s.orders_rejected} rejected; revenue ${s.revenue}`;
+  $('sales').textContent = `${s.orders_placed} ${s.orders_placed === 1 ? 'order' : 'orders'} placed, ${s.orders_completed} completed, ${s.orders_rejected} rejected; revenue ${s.revenue}`;
   $('top').replaceChildren(...s.top_products.map(p => el('li', { textContent: `${p.name}: ${p.units} sold (${p.revenue})` })));
 }
 
