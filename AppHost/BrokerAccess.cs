@@ -13,10 +13,10 @@ public sealed record ServiceAccess(string Service, string[] Writes, string[] Rea
     /// <summary>The shop's real flow (who publishes and who consumes what, with which group ids).</summary>
     public static readonly IReadOnlyList<ServiceAccess> Shop =
     [
-        new("webshop", Writes: ["orders"], Reads: ["orders", "inventory", "notifications", "stock-levels"],
+        new("webshop", Writes: ["orders"], Reads: ["orders", "reservations", "inventory", "notifications", "stock-levels"],
             Groups: ["webshop", "webshop-stock", "webshop-analytics"]),
-        new("orders", Writes: ["orders"], Reads: ["orders", "inventory"], Groups: ["orders"]),
-        new("inventory", Writes: ["inventory", "stock-levels"], Reads: ["orders"], Groups: ["inventory"]),
+        new("orders", Writes: ["orders", "reservations"], Reads: ["orders", "inventory"], Groups: ["orders"]),
+        new("inventory", Writes: ["inventory", "stock-levels"], Reads: ["reservations"], Groups: ["inventory"]),
         new("notifications", Writes: ["notifications"], Reads: ["orders"], Groups: ["notifications"]),
     ];
 

@@ -1,5 +1,5 @@
 using Shop.Contracts.Inventory;
-using Shop.Contracts.Orders;
+using Shop.Contracts.Reservations;
 using Shop.Contracts.StockLevels;
 using Shop.Inventory;
 using Shop.Inventory.Apis;

@@ -1,5 +1,6 @@
 using Shop.Contracts.Inventory;
 using Shop.Contracts.Orders;
+using Shop.Contracts.Reservations;
 using Shop.Orders;
 using Shop.Orders.Apis;
 using Shop.Orders.Handlers;
@@ -10,6 +11,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddShopMessaging("orders")
     .Publishes(OrdersTopic.Spec)
+    .Publishes(ReservationsTopic.Spec)
     .AddEventHandler<OrderPlaced, OrderSagaHandler>()
     .AddEventHandler<StockReserved, OrderSagaHandler>()
     .AddEventHandler<StockRejected, OrderSagaHandler>();

@@ -1,6 +1,7 @@
 using Shop.Contracts.Inventory;
 using Shop.Contracts.Notifications;
 using Shop.Contracts.Orders;
+using Shop.Contracts.Reservations;
 using Shop.Contracts.StockLevels;
 using Shop.ServiceDefaults.Messaging;
 using Shop.WebShop;

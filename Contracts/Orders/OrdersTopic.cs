@@ -21,13 +21,6 @@ public sealed record OrderPlaced(string OrderId, string UserId, string Email, IR
     public string PartitionKey() => OrderId;
 }
 
-/// <summary>Orders → orders: the order is stored as Pending; Inventory should reserve its lines.</summary>
-public sealed record ItemsOrdered(string OrderId, IReadOnlyList<OrderItem> Items) : IShopEvent
-{
-    public static TopicSpec Topic => OrdersTopic.Spec;
-    public string PartitionKey() => OrderId;
-}
-
 /// <summary>Orders → orders: the saga ended well.</summary>
 public sealed record OrderCompleted(string OrderId, string UserId, string Email, decimal TotalPrice) : IShopEvent
 {

@@ -1,5 +1,5 @@
 using Shop.Contracts.Inventory;
-using Shop.Contracts.Orders;
+using Shop.Contracts.Reservations;
 using Shop.ServiceDefaults.Messaging;
 
 namespace Shop.Inventory.Handlers;

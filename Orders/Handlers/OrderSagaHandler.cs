@@ -1,5 +1,6 @@
 using Shop.Contracts.Inventory;
 using Shop.Contracts.Orders;
+using Shop.Contracts.Reservations;
 using Shop.ServiceDefaults;
 using Shop.ServiceDefaults.Messaging;
 

@@ -110,7 +110,8 @@ public sealed class ExternalKafkaTests(ExternalKafkaFixture shop) : IClassFixtur
 
         Assert.Equal("Completed", view.Status);
         // Its events are in the cluster's own log (the AppHost has no other broker they could be in).
-        Assert.True(await shop.EndOffsetSumAsync("orders") >= 3, "the cluster's orders topic should hold OrderPlaced, ItemsOrdered and OrderCompleted");
+        Assert.True(await shop.EndOffsetSumAsync("orders") >= 2, "the cluster's orders topic should hold OrderPlaced and OrderCompleted");
+        Assert.True(await shop.EndOffsetSumAsync("reservations") >= 1, "the cluster's reservations topic should hold ItemsOrdered");
         Assert.True(await shop.EndOffsetSumAsync("inventory") >= 1, "the cluster's inventory topic should hold StockReserved");
     }
 }

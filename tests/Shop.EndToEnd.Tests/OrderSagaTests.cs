@@ -128,7 +128,7 @@ public sealed class OrderSagaTests(ShopFixture shop) : IClassFixture<ShopFixture
     {
         using (var producer = new ProducerBuilder<string, string>(new ProducerConfig(shop.BrokerClient())).Build())
         {
-            await producer.ProduceAsync("orders", new Message<string, string>
+            await producer.ProduceAsync("reservations", new Message<string, string>
             {
                 Key = "poison-1",
                 Value = "{ this is not an order",
@@ -140,7 +140,7 @@ public sealed class OrderSagaTests(ShopFixture shop) : IClassFixture<ShopFixture
         {
             GroupId = "dlq-reader", AutoOffsetReset = AutoOffsetReset.Earliest,
         }).Build();
-        consumer.Subscribe("orders.dlq");
+        consumer.Subscribe("reservations.dlq");
         ConsumeResult<string, string>? dead = null;
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (dead is null && DateTime.UtcNow < deadline)
@@ -151,7 +151,7 @@ public sealed class OrderSagaTests(ShopFixture shop) : IClassFixture<ShopFixture
         Assert.NotNull(dead);
         Assert.Equal("{ this is not an order", dead.Message.Value);
         Assert.Contains("JsonException", Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes("error")));
-        Assert.Equal("orders", Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes("original-topic")));
+        Assert.Equal("reservations", Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes("original-topic")));
         Assert.Equal("1", Encoding.UTF8.GetString(dead.Message.Headers.GetLastBytes("attempts"))); // it will never parse: no retries
 
         // The consumers went on: a new order still completes.

@@ -120,7 +120,7 @@ public sealed class TracingTests(TracedShopFixture shop) : IClassFixture<TracedS
         // The saga's hops, each in the service that makes it.
         string[] groups = [.. processes.Select(p => $"{p.Service}/{p.Attributes["messaging.consumer.group.name"]}/{p.Attributes["messaging.destination.name"]}").Distinct()];
         Assert.Contains("orders/orders/orders", groups);
-        Assert.Contains("inventory/inventory/orders", groups);
+        Assert.Contains("inventory/inventory/reservations", groups);
         Assert.Contains("notifications/notifications/orders", groups);
         Assert.Contains("webshop/webshop/notifications", groups);
 

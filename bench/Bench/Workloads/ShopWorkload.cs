@@ -245,7 +245,7 @@ public sealed class ShopWorkload : IWorkload
     /// </summary>
     private sealed class OutcomeWatcher : IDisposable
     {
-        private static readonly string[] Topics = ["orders", "inventory", "notifications"];
+        private static readonly string[] Topics = ["orders", "reservations", "inventory", "notifications"];
         private readonly CancellationTokenSource _stop = new();
         private readonly Thread _thread;
         private readonly IConsumer<string, Ignore> _consumer;
