@@ -198,7 +198,7 @@ internal sealed class LogSegment
         foreach (var h in headers)
         {
             _index.MaybeAdd((int)(h.BaseOffset - BaseOffset), position, h.MaxTimestamp);
-            recent.Add(h.BaseOffset, h.LastOffset, position, h.TotalSize);
+            recent.Add(new BatchExtent(h.BaseOffset, h.LastOffset, position, h.TotalSize));
             position += h.TotalSize;
             MaxTimestamp = Math.Max(MaxTimestamp, h.MaxTimestamp);
         }

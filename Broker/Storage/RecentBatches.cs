@@ -17,11 +17,11 @@ internal sealed class RecentBatches
     private int _next; // where the next entry goes
 
     /// <summary>Called for each batch in file order, before the segment publishes its new size.</summary>
-    public void Add(long baseOffset, long lastOffset, long position, int size)
+    public void Add(BatchExtent batch)
     {
         lock (_gate)
         {
-            _ring[_next] = new BatchExtent(baseOffset, lastOffset, position, size);
+            _ring[_next] = batch;
             _next = (_next + 1) % Capacity;
             _count = Math.Min(_count + 1, Capacity);
         }
