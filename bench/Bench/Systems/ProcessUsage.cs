@@ -44,6 +44,12 @@ public sealed class ProcessUsage
     /// <summary>The whole machine's busy share, beside the named processes: whether the CPU is what caps a workload.</summary>
     public const string Machine = "machine, all processes";
 
+    /// <summary>
+    /// The share the hypervisor gave to other machines while ours wanted to run (/proc/stat's steal,
+    /// inside <see cref="Machine"/>): on a shared host a run that was slower all over shows it here.
+    /// </summary>
+    public const string Stolen = "machine, stolen by the host";
+
     /// <summary>This process: the load it generates and what it reads back to time it.</summary>
     public const string Client = "bench client";
 
@@ -53,32 +59,34 @@ public sealed class ProcessUsage
     public void Start()
     {
         _ticks = Measured.ToDictionary(p => p.Key, p => CpuTicks(p.Value));
-        (_machineBusy, _machineTotal) = MachineTicks();
+        (_machineBusy, _machineStolen, _machineTotal) = MachineTicks();
         _since = DateTime.UtcNow;
     }
 
-    private long _machineBusy, _machineTotal;
+    private long _machineBusy, _machineStolen, _machineTotal;
 
     /// <summary>
     /// Percent of the machine's CPU (all cores) each process used since <see cref="Start"/>, with
-    /// <see cref="Client"/> and <see cref="Machine"/> (every process, the AppHost's and the system's too).
+    /// <see cref="Client"/>, <see cref="Machine"/> (every process, the AppHost's and the system's too)
+    /// and <see cref="Stolen"/>.
     /// </summary>
     public Dictionary<string, double> CpuPercent()
     {
         var seconds = (DateTime.UtcNow - _since).TotalSeconds;
         var percent = Measured.ToDictionary(p => p.Key,
             p => (CpuTicks(p.Value) - _ticks.GetValueOrDefault(p.Key)) / TicksPerSecond / seconds / Environment.ProcessorCount * 100);
-        var (busy, total) = MachineTicks();
+        var (busy, stolen, total) = MachineTicks();
         percent[Machine] = total > _machineTotal ? 100.0 * (busy - _machineBusy) / (total - _machineTotal) : 0;
+        percent[Stolen] = total > _machineTotal ? 100.0 * (stolen - _machineStolen) / (total - _machineTotal) : 0;
         return percent;
     }
 
-    /// <summary>Busy and total ticks of all cores, from /proc/stat's first line (idle and iowait count as not busy).</summary>
-    private static (long Busy, long Total) MachineTicks()
+    /// <summary>Busy, stolen and total ticks of all cores, from /proc/stat's first line (idle and iowait count as not busy).</summary>
+    private static (long Busy, long Stolen, long Total) MachineTicks()
     {
         var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries)[1..].Select(long.Parse).ToArray();
         var total = fields.Take(8).Sum(); // user nice system idle iowait irq softirq steal (guest time is inside user)
-        return (total - fields[3] - fields[4], total);
+        return (total - fields[3] - fields[4], fields[7], total);
     }
 
     public Dictionary<string, double> ResidentMegabytes() => _pids.ToDictionary(p => p.Key, p => Resident(p.Value) / 1e6);
