@@ -32,6 +32,31 @@ public sealed class OrderSagaTests(ShopFixture shop) : IClassFixture<ShopFixture
     }
 
     [Fact]
+    public async Task The_groups_on_an_orders_path_are_given_only_the_topics_of_the_events_they_handle()
+    {
+        // Their fetches are answered on every record, so a topic they mostly passed over would wake
+        // them for nothing (docs/architecture.md, "The order flow's topics").
+        Assert.Equal(["reservations"], await AssignedTopicsAsync("inventory"));
+        Assert.Equal(["inventory", "orders"], await AssignedTopicsAsync("orders"));
+    }
+
+    /// <summary>The topics the broker assigned to the group's members, once it has any.</summary>
+    private async Task<List<string>> AssignedTopicsAsync(string groupId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var group = await shop.BrokerConsole.GetFromJsonAsync<JsonElement>($"/api/groups/{groupId}");
+            var topics = group.GetProperty("members").EnumerateArray()
+                .SelectMany(m => m.GetProperty("assignment").EnumerateArray().Select(p => p.GetProperty("topic").GetString()!))
+                .Distinct().Order().ToList();
+            if (topics.Count > 0) return topics;
+            Assert.True(DateTime.UtcNow < deadline, $"group {groupId} has no assignment: {group}");
+            await Task.Delay(200);
+        }
+    }
+
+    [Fact]
     public async Task The_catalogue_follows_stock_levels_by_value_and_keeps_no_inbox_ids_for_them()
     {
         var orderId = await PlaceAcceptedAsync(Order(("200", 1, 200m)));
