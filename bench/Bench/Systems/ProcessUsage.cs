@@ -14,13 +14,19 @@ public sealed class ProcessUsage
 
     private ProcessUsage(Dictionary<string, int> pids) => _pids = pids;
 
-    /// <summary>Finds each named process by a fragment of its command line (e.g. "/Broker/bin/").</summary>
+    /// <summary>
+    /// Finds each named process by a fragment of its command line (e.g. "/Broker/bin/"), among the
+    /// processes started after this one: a mail catcher left running from an earlier experiment was
+    /// once measured as the shop's (the AppHost's orchestrator detaches its processes from ours, so
+    /// being our descendant cannot tell them apart).
+    /// </summary>
     public static ProcessUsage Find(IReadOnlyDictionary<string, string> commandLineFragments)
     {
         var pids = new Dictionary<string, int>();
+        var ourStart = StartTicks(Environment.ProcessId);
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            if (!int.TryParse(Path.GetFileName(dir), out var pid) || StartTicks(pid) < ourStart) continue;
             string commandLine;
             try { commandLine = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' '); }
             catch (IOException) { continue; }
@@ -91,17 +97,23 @@ public sealed class ProcessUsage
 
     public Dictionary<string, double> ResidentMegabytes() => _pids.ToDictionary(p => p.Key, p => Resident(p.Value) / 1e6);
 
-    private static long CpuTicks(int pid)
+    private static long CpuTicks(int pid) =>
+        StatFields(pid) is { } fields ? long.Parse(fields[11]) + long.Parse(fields[12]) : 0; // utime, stime (fields 14 and 15 of the line)
+
+    /// <summary>When the process started, in ticks since boot (field 22 of its stat line); a gone process sorts first.</summary>
+    private static long StartTicks(int pid) => StatFields(pid) is { } fields ? long.Parse(fields[19]) : long.MinValue;
+
+    /// <summary>The fields of /proc/pid/stat after the command name (which may hold spaces); null if the process is gone.</summary>
+    private static string[]? StatFields(int pid)
     {
         try
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[11]) + long.Parse(fields[12]); // utime, stime (fields 14 and 15 of the line)
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         }
         catch (IOException)
         {
-            return 0;
+            return null;
         }
     }
 
