@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using Shop.Testing;
 
 namespace Shop.Broker.Tests;
 
@@ -71,11 +72,13 @@ public sealed class TopicAdminTests(BrokerFixture fixture) : IClassFixture<Broke
             BootstrapServers = fixture.Broker.BootstrapServers, GroupId = "grower", TopicMetadataRefreshIntervalMs = 500,
         }).Build();
         consumer.Subscribe("growing");
-        await UntilAsync(() => { consumer.Consume(TimeSpan.FromMilliseconds(100)); return consumer.Assignment.Count == 1; });
+        await Eventually.TrueAsync(() => { consumer.Consume(TimeSpan.FromMilliseconds(100)); return consumer.Assignment.Count == 1; },
+            "the consumer is assigned the topic's one partition", interval: TimeSpan.Zero);
 
         await admin.CreatePartitionsAsync([new PartitionsSpecification { Topic = "growing", IncreaseTo = 4 }]);
 
-        await UntilAsync(() => { consumer.Consume(TimeSpan.FromMilliseconds(100)); return consumer.Assignment.Count == 4; });
+        await Eventually.TrueAsync(() => { consumer.Consume(TimeSpan.FromMilliseconds(100)); return consumer.Assignment.Count == 4; },
+            "the consumer is assigned the three new partitions too", interval: TimeSpan.Zero);
         var refused = await Assert.ThrowsAsync<CreatePartitionsException>(() =>
             admin.CreatePartitionsAsync([new PartitionsSpecification { Topic = "growing", IncreaseTo = 2 }]));
         Assert.Equal(ErrorCode.InvalidPartitions, refused.Results[0].Error.Code);
@@ -102,15 +105,5 @@ public sealed class TopicAdminTests(BrokerFixture fixture) : IClassFixture<Broke
         Assert.Equal(6, consumer.QueryWatermarkOffsets(new TopicPartition("trimmed", 0), TimeSpan.FromSeconds(10)).Low.Value);
         consumer.Assign(new TopicPartitionOffset("trimmed", 0, Offset.Beginning));
         Assert.Equal("r6", consumer.Consume(TimeSpan.FromSeconds(10))?.Message.Value);
-    }
-
-    private static async Task UntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out");
-            await Task.Yield();
-        }
     }
 }

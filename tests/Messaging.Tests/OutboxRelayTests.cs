@@ -3,6 +3,7 @@ using Confluent.Kafka.Admin;
 using Microsoft.Extensions.Logging.Abstractions;
 using Shop.Contracts.StockLevels;
 using Shop.ServiceDefaults.Messaging;
+using Shop.Testing;
 
 namespace Shop.Messaging.Tests;
 
@@ -28,7 +29,7 @@ public sealed class OutboxRelayTests
             var firstDeliveries = seen.DistinctBy(m => m.MessageId).Select(m => m.Quantity).ToList();
             Assert.Equal([10, 9, 8], firstDeliveries);
             Assert.Equal(8, seen[^1].Quantity);
-            await WaitUntilAsync(() => setup.Scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL") == 0, "every row marked sent");
+            await Eventually.TrueAsync(() => setup.Scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL") == 0, "every row marked sent");
         }
         finally
         {
@@ -62,7 +63,7 @@ public sealed class OutboxRelayTests
         {
             var seen = await ReadAsync(broker, StockLevelsTopic.Spec.Name, expectedDistinct: 2);
             Assert.Equal([10, 8], seen.DistinctBy(m => m.MessageId).Select(m => m.Quantity).ToList());
-            await WaitUntilAsync(() => setup.Scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL") == 0, "every row marked");
+            await Eventually.TrueAsync(() => setup.Scalar("SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL") == 0, "every row marked");
             Assert.Equal(1, setup.Scalar("SELECT COUNT(*) FROM outbox WHERE message_id = 'too-large' AND failed_reason LIKE '%too large%'"));
             Assert.Equal(2, setup.Scalar("SELECT COUNT(*) FROM outbox WHERE failed_reason IS NULL"));
         }
@@ -145,15 +146,5 @@ public sealed class OutboxRelayTests
         }
         consumer.Close();
         return seen;
-    }
-
-    internal static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"not within 30 s: {what}");
-            await Task.Delay(50);
-        }
     }
 }

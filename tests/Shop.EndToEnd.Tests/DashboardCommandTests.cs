@@ -5,6 +5,7 @@ using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Confluent.Kafka;
 using Shop.AppHost;
+using Shop.Testing;
 
 namespace Shop.EndToEnd.Tests;
 
@@ -68,21 +69,12 @@ public sealed class DashboardCommandTests(ShopFixture shop) : IClassFixture<Shop
         var before = await PlacedSoFarAsync();
         var started = Succeeded(await RunAsync("webshop", ShopCommands.StartLoad, ("rate", "20")));
         Assert.Equal("Placing 20 orders per second until \"Stop load\".", started.Message);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (await PlacedSoFarAsync() < before + 20)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the load placed fewer than 20 orders in a minute");
-            await Task.Delay(200);
-        }
+        await Eventually.TrueAsync(async () => await PlacedSoFarAsync() >= before + 20, "the load placed 20 orders");
         var stopped = Succeeded(await RunAsync("webshop", ShopCommands.StopLoad));
         Assert.Matches(@"^Load stopped: \d+ orders placed, 0 refused\.$", stopped.Message);
         Assert.Equal("No load was running.", Succeeded(await RunAsync("webshop", ShopCommands.StopLoad)).Message);
         // Every order the load placed gets an outcome (so the other tests see a quiet shop).
-        while (await UnfinishedAsync() > 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline.AddSeconds(60), $"{await UnfinishedAsync()} orders of the load never finished");
-            await Task.Delay(200);
-        }
+        await Eventually.GetAsync(UnfinishedAsync, unfinished => unfinished == 0, unfinished => $"{unfinished} orders of the load never finished");
 
         var refused = await RunAsync("webshop", ShopCommands.StartLoad, ("rate", "-1"));
         Assert.False(refused.Success);
@@ -126,16 +118,13 @@ public sealed class DashboardCommandTests(ShopFixture shop) : IClassFixture<Shop
     /// <summary>How many letters of orders.dlq are waiting for replay, once <paramref name="until"/> holds.</summary>
     private async Task<int> AwaitDeadLettersAsync(Func<int, bool> until)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var topics = await shop.BrokerConsole.GetFromJsonAsync<JsonElement>("/api/dead-letters");
-            var pending = topics.EnumerateArray().Where(t => t.GetProperty("topic").GetString() == "orders.dlq").Sum(t => t.GetProperty("pending").GetInt32());
-            // Every consumer group that parses OrderPlaced (Orders, the sales analytics) dead-letters it once.
-            if (until(pending) && pending >= 2) return pending;
-            Assert.True(DateTime.UtcNow < deadline, $"orders.dlq has {pending} letters waiting");
-            await Task.Delay(200);
-        }
+        // Every consumer group that parses OrderPlaced (Orders, the sales analytics) dead-letters it once.
+        return await Eventually.GetAsync(async () =>
+            {
+                var topics = await shop.BrokerConsole.GetFromJsonAsync<JsonElement>("/api/dead-letters");
+                return topics.EnumerateArray().Where(t => t.GetProperty("topic").GetString() == "orders.dlq").Sum(t => t.GetProperty("pending").GetInt32());
+            },
+            pending => until(pending) && pending >= 2, pending => $"orders.dlq has {pending} letters waiting");
     }
 
     [Fact]

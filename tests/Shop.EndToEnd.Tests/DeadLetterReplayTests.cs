@@ -4,6 +4,7 @@ using Aspire.Hosting.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Shop.Testing;
 
 namespace Shop.EndToEnd.Tests;
 
@@ -94,12 +95,8 @@ public sealed class DeadLetterReplayTests(ImpatientOrdersFixture shop) : IClassF
         Assert.Equal(KnownResourceStates.Running, orders.Snapshot.State?.Text);
 
         await shop.StartAsync("broker");
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!(await shop.BrokerConsole.GetStringAsync("/api/dead-letters")).Contains(orderId, StringComparison.Ordinal))
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"the dead letter of order {orderId} never reached orders.dlq");
-            await Task.Delay(200);
-        }
+        await Eventually.TrueAsync(async () => (await shop.BrokerConsole.GetStringAsync("/api/dead-letters")).Contains(orderId, StringComparison.Ordinal),
+            $"the dead letter of order {orderId} reached orders.dlq");
         // The same Orders process still handles orders.
         Assert.True(shop.App.ResourceNotifications.TryGetCurrentState("orders", out orders));
         Assert.Equal(KnownResourceStates.Running, orders.Snapshot.State?.Text);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Shop.AppHost;
+using Shop.Testing;
 
 namespace Shop.EndToEnd.Tests;
 
@@ -47,12 +48,8 @@ public sealed class GroupResetTests(ShopFixture shop) : IClassFixture<ShopFixtur
         Assert.Contains("Stop its consumers first.", refused.Message);
 
         await shop.StopAsync("orders");
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while ((await GroupAsync("orders")).GetProperty("state").GetString() != "Empty")
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the stopped Orders service never left its group");
-            await Task.Delay(200);
-        }
+        await Eventually.GetAsync(async () => (await GroupAsync("orders")).GetProperty("state").GetString(), state => state == "Empty",
+            state => $"the stopped Orders service never left its group (state {state})");
         var reset = await ResetOrdersAsync();
         Assert.True(reset.Success, reset.Message);
         var group = await GroupAsync("orders");

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
+using Shop.Testing;
 
 namespace Shop.EndToEnd.Tests;
 
@@ -43,18 +44,14 @@ public sealed class OrderSagaTests(ShopFixture shop) : IClassFixture<ShopFixture
     /// <summary>The topics the broker assigned to the group's members, once it has any.</summary>
     private async Task<List<string>> AssignedTopicsAsync(string groupId)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            var group = await shop.BrokerConsole.GetFromJsonAsync<JsonElement>($"/api/groups/{groupId}");
-            var topics = group.GetProperty("members").EnumerateArray()
-                .SelectMany(m => m.GetProperty("assignment").EnumerateArray().Select(p => p.GetProperty("topic").GetString()!))
-                .Distinct().Order().ToList();
-            if (topics.Count > 0) return topics;
-            Assert.True(DateTime.UtcNow < deadline, $"group {groupId} has no assignment: {group}");
-            await Task.Delay(200);
-        }
+        var group = await Eventually.GetAsync(() => shop.BrokerConsole.GetFromJsonAsync<JsonElement>($"/api/groups/{groupId}"),
+            group => AssignedTopics(group).Count > 0, group => $"group {groupId} has no assignment: {group}");
+        return AssignedTopics(group);
     }
+
+    private static List<string> AssignedTopics(JsonElement group) => group.GetProperty("members").EnumerateArray()
+        .SelectMany(m => m.GetProperty("assignment").EnumerateArray().Select(p => p.GetProperty("topic").GetString()!))
+        .Distinct().Order().ToList();
 
     [Fact]
     public async Task The_catalogue_follows_stock_levels_by_value_and_keeps_no_inbox_ids_for_them()
@@ -62,12 +59,8 @@ public sealed class OrderSagaTests(ShopFixture shop) : IClassFixture<ShopFixture
         var orderId = await PlaceAcceptedAsync(Order(("200", 1, 200m)));
         await shop.AwaitOrderAsync(orderId, ShopFixture.Finished);
         var level = (await shop.StockAsync())["200"];
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (await CatalogueLevelAsync("200") != level)
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"the catalogue never showed {level} in stock of product 200");
-            await Task.Delay(100);
-        }
+        await Eventually.GetAsync(() => CatalogueLevelAsync("200"), shown => shown == level,
+            shown => $"the catalogue shows {shown} in stock of product 200, not {level}");
         // The compacted topic's ids would be kept for ever; the last-value group records none.
         await using var webshop = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(shop.DataDir, "webshop", "webshop.db")};Mode=ReadOnly;Pooling=False");
         await webshop.OpenAsync();

@@ -5,6 +5,7 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Shop.Testing;
 
 namespace Shop.EndToEnd.Tests;
 
@@ -166,18 +167,9 @@ public class ShopFixture : IAsyncLifetime
         await WebShop.PostAsync("/api/orders", JsonContent.Create(order, options: Json));
 
     /// <summary>Follows an order until <paramref name="done"/> says so (the services work asynchronously).</summary>
-    public async Task<OrderView> AwaitOrderAsync(string orderId, Func<OrderView, bool> done, int seconds = 60)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        OrderView? view = null;
-        while (DateTime.UtcNow < deadline)
-        {
-            view = await WebShop.GetFromJsonAsync<OrderView>($"/api/orders/{orderId}", Json);
-            if (view is not null && done(view)) return view;
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"Order {orderId} never got there; last seen: {JsonSerializer.Serialize(view)}");
-    }
+    public Task<OrderView> AwaitOrderAsync(string orderId, Func<OrderView, bool> done, int seconds = 60) =>
+        Eventually.GetAsync(async () => (await WebShop.GetFromJsonAsync<OrderView>($"/api/orders/{orderId}", Json))!, done,
+            view => $"order {orderId} never got there; last seen: {JsonSerializer.Serialize(view)}", TimeSpan.FromSeconds(seconds));
 
     public static bool Finished(OrderView view) => view.History.Any(h => h.Status == "Notified");
 
@@ -213,18 +205,14 @@ public class ShopFixture : IAsyncLifetime
     }
 
     /// <summary>Waits until consumer group <paramref name="groupId"/> has committed up to the end of every partition it reads.</summary>
-    public async Task AwaitGroupCaughtUpAsync(string groupId, int seconds = 60)
+    public Task AwaitGroupCaughtUpAsync(string groupId, int seconds = 60) =>
+        Eventually.GetAsync(() => BrokerConsole.GetStringAsync($"/api/groups/{groupId}"), CaughtUp,
+            last => $"group {groupId} never caught up; last lag: {last}", TimeSpan.FromSeconds(seconds));
+
+    private static bool CaughtUp(string group)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        var last = "";
-        while (DateTime.UtcNow < deadline)
-        {
-            last = await BrokerConsole.GetStringAsync($"/api/groups/{groupId}");
-            using var group = JsonDocument.Parse(last);
-            var partitions = group.RootElement.GetProperty("offsets").EnumerateArray().ToList();
-            if (partitions.Count > 0 && partitions.All(p => p.GetProperty("lag").GetInt64() == 0)) return;
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"Group {groupId} never caught up; last lag: {last}");
+        using var parsed = JsonDocument.Parse(group);
+        var partitions = parsed.RootElement.GetProperty("offsets").EnumerateArray().ToList();
+        return partitions.Count > 0 && partitions.All(p => p.GetProperty("lag").GetInt64() == 0);
     }
 }

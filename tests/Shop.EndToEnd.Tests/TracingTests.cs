@@ -42,29 +42,27 @@ public sealed class TracingTests(TracedShopFixture shop) : IClassFixture<TracedS
     /// <summary>The spans of the trace the order's first send belongs to, once they form one tree that every service and the mail are in.</summary>
     private async Task<List<ReceivedSpan>> AwaitTraceAsync(string orderId)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        List<ReceivedSpan> trace = [];
-        while (DateTime.UtcNow < deadline)
-        {
-            var first = shop.Receiver.Spans.FirstOrDefault(s => s.Service == "webshop" && s.Kind == SpanKind.Producer
-                && Equals(s.Attributes.GetValueOrDefault("messaging.kafka.message.key"), orderId));
-            if (first is not null)
+        return await Eventually.GetAsync(() =>
             {
-                trace = shop.Receiver.Spans.Where(s => s.TraceId == first.TraceId).ToList();
-                var ids = trace.Select(s => s.SpanId).ToHashSet();
-                var complete = Services.All(service => trace.Any(s => s.Service == service))
-                    && trace.Any(s => s.Name == "send mail")
-                    && trace.Any(s => s.Name == "process notifications" && s.Service == "webshop")
-                    && trace.All(s => s.ParentSpanId is null || ids.Contains(s.ParentSpanId))
-                    // Each service exports in its own batches: the broker's span of a send can come after the rest.
-                    && trace.Where(s => s.Kind == SpanKind.Producer && s.Name != "send mail")
-                        .All(send => trace.Any(s => s.Service == "broker" && s.ParentSpanId == send.SpanId));
-                if (complete) return trace;
-            }
-            await Task.Delay(200);
-        }
-        throw new TimeoutException("The order's trace never became complete. Spans seen: "
-            + string.Join("; ", trace.Select(s => $"{s.Service}:{s.Name}:{s.Kind}:{s.ParentSpanId}")));
+                var first = shop.Receiver.Spans.FirstOrDefault(s => s.Service == "webshop" && s.Kind == SpanKind.Producer
+                    && Equals(s.Attributes.GetValueOrDefault("messaging.kafka.message.key"), orderId));
+                return first is null ? [] : shop.Receiver.Spans.Where(s => s.TraceId == first.TraceId).ToList();
+            },
+            Complete,
+            trace => "the order's trace never became complete. Spans seen: "
+                + string.Join("; ", trace.Select(s => $"{s.Service}:{s.Name}:{s.Kind}:{s.ParentSpanId}")));
+    }
+
+    private static bool Complete(List<ReceivedSpan> trace)
+    {
+        var ids = trace.Select(s => s.SpanId).ToHashSet();
+        return Services.All(service => trace.Any(s => s.Service == service))
+            && trace.Any(s => s.Name == "send mail")
+            && trace.Any(s => s.Name == "process notifications" && s.Service == "webshop")
+            && trace.All(s => s.ParentSpanId is null || ids.Contains(s.ParentSpanId))
+            // Each service exports in its own batches: the broker's span of a send can come after the rest.
+            && trace.Where(s => s.Kind == SpanKind.Producer && s.Name != "send mail")
+                .All(send => trace.Any(s => s.Service == "broker" && s.ParentSpanId == send.SpanId));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using Shop.Testing;
 
 namespace Shop.Broker.Tests.Durability;
 
@@ -121,7 +122,7 @@ public sealed class IdempotentProducerTests
             await broker.StartAsync();
         }
         var target = acknowledged.Count + 100;
-        while (acknowledged.Count < target) await Task.Delay(10);
+        await Eventually.TrueAsync(() => acknowledged.Count >= target, "100 more records acknowledged after the last restart", interval: TimeSpan.FromMilliseconds(10));
         await stop.CancelAsync();
         await Task.WhenAll(producers);
 

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using Shop.Testing;
 
 namespace Shop.Broker.Tests.Durability;
 
@@ -31,14 +32,8 @@ public sealed class RetentionTests
     private static async Task<long> AwaitEarliestAboveZeroAsync(BrokerProcess broker, string topic)
     {
         using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = broker.BootstrapServers, GroupId = "w" }).Build();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            var low = consumer.QueryWatermarkOffsets(new TopicPartition(topic, 0), TimeSpan.FromSeconds(5)).Low.Value;
-            if (low > 0) return low;
-            await Task.Delay(50);
-        }
-        throw new TimeoutException("retention never moved the earliest offset");
+        return await Eventually.GetAsync(() => consumer.QueryWatermarkOffsets(new TopicPartition(topic, 0), TimeSpan.FromSeconds(5)).Low.Value,
+            low => low > 0, _ => "retention never moved the earliest offset", TimeSpan.FromSeconds(30));
     }
 
     [Fact]
@@ -52,9 +47,7 @@ public sealed class RetentionTests
         // Once it is done with them the partition holds at most retention.bytes plus the active segment.
         var folder = Path.Combine(broker.DataDir, "by-size-0");
         long LogBytes() => Directory.EnumerateFiles(folder, "*.log").Sum(f => new FileInfo(f).Length);
-        var settled = DateTime.UtcNow.AddSeconds(30);
-        while (LogBytes() >= 3000 + 1024 && DateTime.UtcNow < settled) await Task.Delay(50);
-        Assert.True(LogBytes() < 3000 + 1024, $"{LogBytes()} bytes of log kept after retention");
+        await Eventually.GetAsync(LogBytes, bytes => bytes < 3000 + 1024, bytes => $"{bytes} bytes of log kept after retention", TimeSpan.FromSeconds(30));
         var earliest = await AwaitEarliestAboveZeroAsync(broker, "by-size");
         Assert.False(File.Exists(Path.Combine(folder, "00000000000000000000.log")), "the first segment is deleted");
         Assert.Equal($"{earliest:D20}.log", Directory.EnumerateFiles(folder, "*.log").Select(Path.GetFileName).Order().First());

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using Shop.Testing;
 
 namespace Shop.Broker.Tests.Groups;
 
@@ -82,16 +83,6 @@ public sealed class ConsumerGroupTests(BrokerFixture fixture) : IClassFixture<Br
         }
     }
 
-    private static async Task AwaitAsync(Func<bool> condition, string what, int seconds = 60)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out waiting until {what}");
-            await Task.Delay(50);
-        }
-    }
-
     [Theory]
     [InlineData(PartitionAssignmentStrategy.Range)]
     [InlineData(PartitionAssignmentStrategy.CooperativeSticky)]
@@ -103,18 +94,18 @@ public sealed class ConsumerGroupTests(BrokerFixture fixture) : IClassFixture<Br
 
         using var first = new GroupConsumer(fixture.Broker.BootstrapServers, group, topic, strategy);
         var second = new GroupConsumer(fixture.Broker.BootstrapServers, group, topic, strategy);
-        await AwaitAsync(() => first.Assignment.Count + second.Assignment.Count == Partitions && first.Assignment.Count > 0 && second.Assignment.Count > 0,
+        await Eventually.TrueAsync(() => first.Assignment.Count + second.Assignment.Count == Partitions && first.Assignment.Count > 0 && second.Assignment.Count > 0,
             "both consumers share the six partitions");
         Assert.Empty(first.Assignment.Intersect(second.Assignment));
 
         await ProduceAsync(topic, 600);
-        await AwaitAsync(() => first.Values.Count + second.Values.Count >= 600, "all 600 records are consumed");
+        await Eventually.TrueAsync(() => first.Values.Count + second.Values.Count >= 600, "all 600 records are consumed");
 
         second.Dispose(); // leaves the group
-        await AwaitAsync(() => first.Assignment.Count == Partitions, "the survivor owns all six partitions", seconds: 30);
+        await Eventually.TrueAsync(() => first.Assignment.Count == Partitions, "the survivor owns all six partitions", TimeSpan.FromSeconds(30));
 
         await ProduceAsync(topic, 400, from: 600);
-        await AwaitAsync(() => first.Values.Count + second.Values.Count >= 1000, "the next 400 records are consumed");
+        await Eventually.TrueAsync(() => first.Values.Count + second.Values.Count >= 1000, "the next 400 records are consumed");
         var all = first.Values.Concat(second.Values).ToList();
         // Exactly once across the group: every record, none twice (commits are synchronous per record).
         var duplicates = all.GroupBy(v => v).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
@@ -137,13 +128,13 @@ public sealed class ConsumerGroupTests(BrokerFixture fixture) : IClassFixture<Br
         var kcatLines = 0;
         kcat.OutputDataReceived += (_, e) => { if (e.Data is not null) Interlocked.Increment(ref kcatLines); };
         kcat.BeginOutputReadLine();
-        await AwaitAsync(() => Volatile.Read(ref kcatLines) == 60, "kcat alone consumes everything");
+        await Eventually.TrueAsync(() => Volatile.Read(ref kcatLines) == 60, "kcat alone consumes everything");
 
         using var survivor = new GroupConsumer(fixture.Broker.BootstrapServers, group, topic, PartitionAssignmentStrategy.Range);
-        await AwaitAsync(() => survivor.Assignment.Count is > 0 and < Partitions, "the group is shared with kcat");
+        await Eventually.TrueAsync(() => survivor.Assignment.Count is > 0 and < Partitions, "the group is shared with kcat");
         kcat.Kill();
         var killedAt = DateTime.UtcNow;
-        await AwaitAsync(() => survivor.Assignment.Count == Partitions, "the killed member's partitions move", seconds: 40);
+        await Eventually.TrueAsync(() => survivor.Assignment.Count == Partitions, "the killed member's partitions move", TimeSpan.FromSeconds(40));
         Assert.True(DateTime.UtcNow - killedAt >= TimeSpan.FromSeconds(3), "moved only after the session timeout, not at once");
     }
 
@@ -195,7 +186,7 @@ public sealed class ConsumerGroupTests(BrokerFixture fixture) : IClassFixture<Br
         await CreateTopicAsync(topic, partitions: 2);
         await ProduceAsync(topic, 10);
         using var member = new GroupConsumer(fixture.Broker.BootstrapServers, group, topic, PartitionAssignmentStrategy.Range);
-        await AwaitAsync(() => member.Values.Count == 10, "the member consumes everything");
+        await Eventually.TrueAsync(() => member.Values.Count == 10, "the member consumes everything");
 
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = fixture.Broker.BootstrapServers }).Build();
         var listed = await admin.ListConsumerGroupsAsync();
@@ -230,7 +221,7 @@ public sealed class ConsumerGroupTests(BrokerFixture fixture) : IClassFixture<Br
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = fixture.Broker.BootstrapServers }).Build();
         using (var member = new GroupConsumer(fixture.Broker.BootstrapServers, group, topic, PartitionAssignmentStrategy.Range))
         {
-            await AwaitAsync(() => member.Values.Count == 3, "the member consumes everything");
+            await Eventually.TrueAsync(() => member.Values.Count == 3, "the member consumes everything");
             var refused = await Assert.ThrowsAsync<DeleteGroupsException>(() => admin.DeleteGroupsAsync([group]));
             Assert.Equal(ErrorCode.NonEmptyGroup, Assert.Single(refused.Results).Error.Code);
         }

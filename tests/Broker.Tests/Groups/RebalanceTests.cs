@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using Shop.Testing;
 
 namespace Shop.Broker.Tests.Groups;
 
@@ -60,13 +61,6 @@ public sealed class RebalanceTests
         await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions }]);
     }
 
-    private static async Task UntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!condition() && DateTime.UtcNow < deadline) await Task.Delay(20);
-        Assert.True(condition(), $"timed out waiting until {what}");
-    }
-
     [Fact]
     public async Task Three_consumers_started_together_get_one_partition_each_in_one_rebalance()
     {
@@ -75,7 +69,7 @@ public sealed class RebalanceTests
         var members = Enumerable.Range(0, 3).Select(i => new Member($"m{i}")).ToList();
         foreach (var member in members) member.Start(broker.BootstrapServers, "shared", instanceId: null);
 
-        await UntilAsync(() => members.All(m => m.Assigned == 1), "each consumer has one partition");
+        await Eventually.TrueAsync(() => members.All(m => m.Assigned == 1), "each consumer has one partition");
         foreach (var member in members) await member.StopAsync();
 
         // One assignment each, and no revoke before it: no extra rebalance on the way.
@@ -92,12 +86,12 @@ public sealed class RebalanceTests
         using var b = new Member("b");
         a.Start(broker.BootstrapServers, "static", instanceId: "node-a");
         b.Start(broker.BootstrapServers, "static", instanceId: "node-b");
-        await UntilAsync(() => a.Assigned == 1 && b.Assigned == 1, "a and b have one partition each");
+        await Eventually.TrueAsync(() => a.Assigned == 1 && b.Assigned == 1, "a and b have one partition each");
 
         await b.StopAsync(); // a static member sends no LeaveGroup: its session keeps its place
         using var restarted = new Member("b again");
         restarted.Start(broker.BootstrapServers, "static", instanceId: "node-b");
-        await UntilAsync(() => restarted.Assigned == 1, "the restarted member has its partition back");
+        await Eventually.TrueAsync(() => restarted.Assigned == 1, "the restarted member has its partition back");
         await a.StopAsync();
         await restarted.StopAsync();
 
@@ -113,15 +107,15 @@ public sealed class RebalanceTests
         await CreateTopicAsync(broker.BootstrapServers, "twins", 2);
         using var older = new Member("older");
         older.Start(broker.BootstrapServers, "twins", instanceId: "node-1");
-        await UntilAsync(() => older.Assigned == 2, "the first consumer has both partitions");
+        await Eventually.TrueAsync(() => older.Assigned == 2, "the first consumer has both partitions");
 
         // A second process started with the same group.instance.id (a copy-paste in a deployment):
         // as in Kafka, the newer one takes the member's place and the older one is fenced at its
         // next heartbeat, with an error that stops it, instead of both taking turns for ever.
         using var newer = new Member("newer");
         newer.Start(broker.BootstrapServers, "twins", instanceId: "node-1");
-        await UntilAsync(() => older.Fatal is not null, "the older consumer is fenced");
-        await UntilAsync(() => newer.Assigned == 2, "the newer consumer has both partitions");
+        await Eventually.TrueAsync(() => older.Fatal is not null, "the older consumer is fenced");
+        await Eventually.TrueAsync(() => newer.Assigned == 2, "the newer consumer has both partitions");
         await newer.StopAsync();
         await older.StopAsync();
 

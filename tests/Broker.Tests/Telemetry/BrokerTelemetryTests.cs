@@ -41,16 +41,8 @@ public sealed class BrokerTelemetryTests(TelemetryFixture fixture) : IClassFixtu
     }
 
     /// <summary>Waits for a condition on what the receiver got (exports arrive every half second).</summary>
-    private static async Task<T> AwaitAsync<T>(Func<T?> find, Func<string> what, int seconds = 30) where T : class
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (find() is { } found) return found;
-            await Task.Delay(100);
-        }
-        throw new TimeoutException($"Never received {what()}");
-    }
+    private static async Task<T> AwaitAsync<T>(Func<T?> find, Func<string> what) where T : class =>
+        (await Eventually.GetAsync(find, found => found is not null, _ => $"never received {what()}", TimeSpan.FromSeconds(30)))!;
 
     private string? LatestLag(string group, string topic, ulong after) => fixture.Receiver.Points
         .Where(p => p.Metric == "shop.broker.consumer_lag" && p.TimeUnixNano > after
