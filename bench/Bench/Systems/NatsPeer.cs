@@ -39,7 +39,7 @@ public sealed class NatsPeer : IPeer
     {
         var port = LoopbackPort.Free();
         var dir = Directory.CreateDirectory(Path.Combine(scratchDir, $"nats-{Guid.NewGuid():N}")).FullName;
-        var server = await ServerProcess.StartAsync(Program, ["-js", "-sd", dir, "-a", "127.0.0.1", "-p", port.ToString()], port, Path.Combine(dir, "server.log"));
+        var server = await ServerProcess.StartAsync(Program, ["-js", "-sd", dir, "-a", "127.0.0.1", "-p", port.ToString()], port, dir);
         var url = $"nats://127.0.0.1:{port}";
         var nats = new NatsClient(url);
         await nats.ConnectAsync();

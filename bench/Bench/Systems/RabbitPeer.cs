@@ -49,7 +49,7 @@ public sealed class RabbitPeer : IPeer
             ["-u", "rabbitmq", "--", "env", "HOME=/var/lib/rabbitmq", $"RABBITMQ_NODENAME={node}", $"RABBITMQ_NODE_PORT={port}",
              $"RABBITMQ_DIST_PORT={LoopbackPort.Free()}", "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1",
              $"RABBITMQ_MNESIA_BASE={dir}/mnesia", $"RABBITMQ_LOG_BASE={dir}/log", $"RABBITMQ_ENABLED_PLUGINS_FILE={dir}/plugins", Program],
-            port, Path.Combine(dir, "server.log"), timeout: TimeSpan.FromSeconds(90));
+            port, dir, timeout: TimeSpan.FromSeconds(90));
         var factory = new ConnectionFactory { HostName = "127.0.0.1", Port = port };
         IConnection? connection = null;
         for (var attempt = 0; connection is null; attempt++)

@@ -36,7 +36,7 @@ public sealed class RedisPeer : IPeer
         var dir = Directory.CreateDirectory(Path.Combine(scratchDir, $"redis-{appendFsync}-{Guid.NewGuid():N}")).FullName;
         var server = await ServerProcess.StartAsync(Program,
             ["--port", port.ToString(), "--bind", "127.0.0.1", "--dir", dir, "--appendonly", "yes", "--appendfsync", appendFsync,
-             "--save", "", "--protected-mode", "no"], port, Path.Combine(dir, "server.log"));
+             "--save", "", "--protected-mode", "no"], port, dir);
         var endpoint = $"127.0.0.1:{port}";
         var redis = await ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { endpoint }, AsyncTimeout = 30_000, SyncTimeout = 30_000 });
         return new RedisPeer(server, redis, endpoint, appendFsync);
