@@ -43,9 +43,20 @@ public sealed class ServerProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new ServerProcess(process, log, dataDir);
-        await WaitForPortAsync(process, port, timeout ?? TimeSpan.FromSeconds(30), $"see {logFile}");
-        return server;
+        try
+        {
+            await WaitForPortAsync(process, port, timeout ?? TimeSpan.FromSeconds(30), $"see {logFile}");
+        }
+        catch
+        {
+            // Not left running for the rest of the bench; its folder stays, for the log.
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            process.Dispose();
+            lock (log) log.Dispose();
+            throw;
+        }
+        return new ServerProcess(process, log, dataDir);
     }
 
     /// <summary>Waits until <paramref name="port"/> accepts connections; fails at once if the process exits first.</summary>
@@ -61,8 +72,10 @@ public sealed class ServerProcess : IAsyncDisposable
                 await client.ConnectAsync(IPAddress.Loopback, port);
                 return;
             }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
+            catch (SocketException)
             {
+                if (DateTime.UtcNow >= deadline)
+                    throw new TimeoutException($"{process.StartInfo.FileName} did not open port {port} within {timeout.TotalSeconds:0} s; {whereToLook}");
                 await Task.Delay(50);
             }
         }
