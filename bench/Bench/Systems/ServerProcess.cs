@@ -43,20 +43,17 @@ public sealed class ServerProcess : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        var server = new ServerProcess(process, log, dataDir);
         try
         {
             await WaitForPortAsync(process, port, timeout ?? TimeSpan.FromSeconds(30), $"see {logFile}");
         }
         catch
         {
-            // Not left running for the rest of the bench; its folder stays, for the log.
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            process.Dispose();
-            lock (log) log.Dispose();
+            await server.StopAsync(); // not left running for the rest of the bench; its folder stays, for the log
             throw;
         }
-        return new ServerProcess(process, log, dataDir);
+        return server;
     }
 
     /// <summary>Waits until <paramref name="port"/> accepts connections; fails at once if the process exits first.</summary>
@@ -81,12 +78,18 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Kills the server with its children and closes its log, once its last output lines are in.</summary>
+    private async Task StopAsync()
     {
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
-        await _process.WaitForExitAsync(); // and for its last output lines
+        await _process.WaitForExitAsync();
         _process.Dispose();
         lock (_log) _log.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
         try
         {
             Directory.Delete(_dataDir, recursive: true);
