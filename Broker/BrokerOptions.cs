@@ -128,6 +128,14 @@ public sealed class BrokerOptions
 
     public int FlushIntervalMs { get; set; } = 1000;
 
+    /// <summary>
+    /// Under <c>FlushPolicy=Always</c>, bytes of zeros kept written and fsynced ahead of the end of a
+    /// partition's active segment while its fsyncs are small (under 256 KiB on average): an fsync
+    /// after an append into them does not commit the file system's journal, so small durable
+    /// produces are answered sooner. Cut off when the segment rolls or the broker stops; 0 turns it off.
+    /// </summary>
+    public long PreallocateBytes { get; set; } = 4 * 1024 * 1024;
+
     /// <summary>How often old segments are checked against retention.ms and retention.bytes.</summary>
     public int RetentionCheckIntervalMs { get; set; } = 30_000;
 
@@ -151,6 +159,7 @@ public sealed class BrokerOptions
         if (DefaultPartitions < 1) throw new InvalidOperationException($"Broker:DefaultPartitions must be at least 1, got {DefaultPartitions}.");
         if (SegmentBytes < 1024) throw new InvalidOperationException($"Broker:SegmentBytes must be at least 1024, got {SegmentBytes}.");
         if (RetentionCheckIntervalMs < 10) throw new InvalidOperationException($"Broker:RetentionCheckIntervalMs must be at least 10, got {RetentionCheckIntervalMs}.");
+        if (PreallocateBytes < 0) throw new InvalidOperationException($"Broker:PreallocateBytes must not be negative (0 turns it off), got {PreallocateBytes}.");
         if (FlushIntervalMs < 1) throw new InvalidOperationException($"Broker:FlushIntervalMs must be at least 1, got {FlushIntervalMs}.");
         if (ProducerIdExpirationMs < 1) throw new InvalidOperationException($"Broker:ProducerIdExpirationMs must be at least 1, got {ProducerIdExpirationMs}.");
         if (GroupInitialRebalanceDelayMs < 0) throw new InvalidOperationException($"Broker:GroupInitialRebalanceDelayMs must not be negative, got {GroupInitialRebalanceDelayMs}.");

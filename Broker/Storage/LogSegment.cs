@@ -17,6 +17,15 @@ internal sealed class LogSegment
     private readonly SegmentIndex _index;
     private long _size;
     private long _syncedSize;
+    private int _trimmedSinceSync; // a trim changed the file's size: the next Sync must reach the disk even with no new bytes
+    private IOException? _syncFailure; // a failed fsync of this file, the filler's included: every later Sync fails too
+
+    // Zeros ahead of the log end (see FillAhead). Bytes below _fileEnd exist in the file (batches or
+    // zeros); the filler writes only at or past it and an append that reaches past it writes under the
+    // gate, so a fill never lands on a batch.
+    private readonly Lock _fillGate = new();
+    private long _fileEnd;
+    private bool _fillStopped;
     private int _references = 1;
     private RecentBatches? _recent; // from the first append on: only a segment being written has readers at its tail
 
@@ -29,6 +38,7 @@ internal sealed class LogSegment
         _log = log;
         _index = index;
         _size = size;
+        _fileEnd = size;
         _syncedSize = synced ? size : 0;
         NextOffset = nextOffset;
         MaxTimestamp = maxTimestamp;
@@ -106,10 +116,20 @@ internal sealed class LogSegment
             if (!validate) logger.LogWarning("Index of {Segment} missing or inconsistent: rebuilding it from the log", path);
             index = SegmentIndex.CreateEmpty(disk, IndexPath(directory, baseOffset) + suffix, TimeIndexPath(directory, baseOffset) + suffix);
             var scan = Scan(log, baseOffset, 0, fileSize, checkCrc: true, index);
+            var zerosOnly = false;
             if (scan.ValidSize < fileSize)
             {
-                logger.LogWarning("Recovered {Segment}: cut {Bytes} bytes after offset {NextOffset} ({Problem})",
-                    path, fileSize - scan.ValidSize, scan.NextOffset, scan.Problem);
+                zerosOnly = IsAllZeros(log, scan.ValidSize, fileSize);
+                if (zerosOnly)
+                {
+                    logger.LogInformation("Opened {Segment}: dropped {Bytes} bytes of zeros written ahead of its end (offset {NextOffset})",
+                        path, fileSize - scan.ValidSize, scan.NextOffset);
+                }
+                else
+                {
+                    logger.LogWarning("Recovered {Segment}: cut {Bytes} bytes after offset {NextOffset} ({Problem})",
+                        path, fileSize - scan.ValidSize, scan.NextOffset, scan.Problem);
+                }
                 log.SetLength(scan.ValidSize);
             }
             log.Sync();
@@ -117,6 +137,7 @@ internal sealed class LogSegment
             return new LogSegment(disk, directory, baseOffset, log, index, scan.ValidSize, scan.NextOffset, scan.MaxTimestamp, now, synced: true)
             {
                 WasTruncated = scan.ValidSize < fileSize,
+                CutOnlyZeros = zerosOnly,
             };
         }
         else
@@ -151,6 +172,21 @@ internal sealed class LogSegment
 
     /// <summary>Recovery cut a torn or corrupt tail off this segment.</summary>
     public bool WasTruncated { get; private init; }
+
+    /// <summary>What recovery cut was zeros only: written ahead by <see cref="FillAhead"/>, or appended and lost whole.</summary>
+    public bool CutOnlyZeros { get; private init; }
+
+    private static bool IsAllZeros(IDiskFile log, long from, long to)
+    {
+        var buffer = new byte[64 * 1024];
+        for (var position = from; position < to; position += buffer.Length)
+        {
+            var span = buffer.AsSpan(0, (int)Math.Min(buffer.Length, to - position));
+            log.ReadExactly(span, position);
+            if (span.ContainsAnyExcept((byte)0)) return false;
+        }
+        return true;
+    }
 
     private readonly record struct ScanResult(long ValidSize, long NextOffset, long MaxTimestamp, string? Problem);
 
@@ -192,7 +228,19 @@ internal sealed class LogSegment
     public void Append(ReadOnlySpan<byte> batches, IReadOnlyList<RecordBatchHeader> headers)
     {
         var position = _size;
-        _log.Write(batches, position);
+        var end = position + batches.Length;
+        if (end <= Volatile.Read(ref _fileEnd))
+        {
+            _log.Write(batches, position); // over zeros already there: no fill is running below _fileEnd
+        }
+        else
+        {
+            lock (_fillGate)
+            {
+                _log.Write(batches, position);
+                Volatile.Write(ref _fileEnd, Math.Max(_fileEnd, end));
+            }
+        }
         var recent = _recent;
         if (recent is null) Volatile.Write(ref _recent, recent = new RecentBatches());
         foreach (var h in headers)
@@ -315,13 +363,100 @@ internal sealed class LogSegment
         }
     }
 
-    /// <summary>fdatasync of what was appended since the last one; nothing when nothing was.</summary>
+    /// <summary>fdatasync of what was appended since the last one; nothing when nothing was. Fails for good once any fsync of the file failed.</summary>
     public void Sync()
     {
         var size = Size;
-        if (size <= Volatile.Read(ref _syncedSize)) return;
-        _log.Sync();
+        var trimmed = Interlocked.Exchange(ref _trimmedSinceSync, 0) == 1;
+        if (size <= Volatile.Read(ref _syncedSize) && !trimmed && Volatile.Read(ref _syncFailure) is null) return;
+        SyncFile();
         InterlockedMax(ref _syncedSize, size);
+    }
+
+    /// <summary>
+    /// After a failed fsync Linux may have dropped the dirty pages and reports the error once, to
+    /// one caller: whichever fsync saw it (the group commit's or the filler's), the file's later
+    /// syncs must fail too, or one would "succeed" without the data.
+    /// </summary>
+    private void SyncFile()
+    {
+        if (Volatile.Read(ref _syncFailure) is { } failure) throw new IOException($"an earlier fsync of {_log.Path} failed: {failure.Message}", failure);
+        try
+        {
+            _log.Sync();
+        }
+        catch (IOException ex)
+        {
+            Interlocked.CompareExchange(ref _syncFailure, ex, null);
+            throw;
+        }
+    }
+
+    /// <summary>Bytes of zeros written past the log end and not yet overwritten by batches.</summary>
+    public long ZerosAhead => Math.Max(0, Volatile.Read(ref _fileEnd) - Size);
+
+    /// <summary>
+    /// Writes one chunk of zeros (<paramref name="chunk"/> bytes) past the end of the file and
+    /// fsyncs it, unless <paramref name="ahead"/> bytes of zeros already lie ahead of the log end or
+    /// the file reached <paramref name="limit"/> (the size at which the segment rolls). Why: an
+    /// fdatasync after an append that grew the file also commits the file system's journal (new
+    /// blocks, new size); after one that only overwrote blocks already allocated and synced it
+    /// writes the data alone. On the bench's virtual disk 32 KiB appends took 196 µs each, over
+    /// synced zeros 140 µs. Runs on a flush thread, outside the append lock; appends wait for it
+    /// only when they catch up with it. A failed write (the disk is full) only stops the filling; a
+    /// failed fsync is the file's, as any other (see <see cref="SyncFile"/>).
+    /// </summary>
+    /// <returns>True when more zeros are wanted; false when enough lie ahead or the segment stopped filling (rolled, closed, a write failed).</returns>
+    public bool FillAhead(long ahead, long limit, int chunk)
+    {
+        if (!TryAcquire()) return false;
+        try
+        {
+            long end;
+            lock (_fillGate)
+            {
+                if (_fillStopped) return false;
+                var start = _fileEnd;
+                var length = (int)Math.Min(Math.Min(chunk, s_zeros.Length), limit - start);
+                if (start - Size >= ahead || length <= 0) return false;
+                try
+                {
+                    _log.Write(s_zeros.AsSpan(0, length), start);
+                }
+                catch (IOException)
+                {
+                    _fillStopped = true; // appends past the zeros extend the file as they would without them
+                    return false;
+                }
+                end = start + length;
+                Volatile.Write(ref _fileEnd, end);
+            }
+            SyncFile();
+            return end - Size < ahead && end < limit;
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
+    private static readonly byte[] s_zeros = new byte[FillAheadPolicy.FillChunk];
+
+    /// <summary>
+    /// The segment is no longer written (rolled or closing): stops the filler and cuts the zeros
+    /// past the log end off, so a closed segment ends with its last batch. The cut reaches the disk
+    /// with the next <see cref="Sync"/>; a power cut before that leaves zeros that recovery drops.
+    /// </summary>
+    public void StopFilling()
+    {
+        lock (_fillGate)
+        {
+            _fillStopped = true;
+            if (_fileEnd <= Size) return;
+            _log.SetLength(Size);
+            _fileEnd = Size;
+            Volatile.Write(ref _trimmedSinceSync, 1);
+        }
     }
 
     public void SyncIndexes() => _index.Flush();
@@ -347,7 +482,11 @@ internal sealed class LogSegment
     }
 
     /// <summary>Drops the partition's reference: the files close when the last reader is done.</summary>
-    public void Retire() => Release();
+    public void Retire()
+    {
+        lock (_fillGate) _fillStopped = true;
+        Release();
+    }
 
     /// <summary>Removes the segment's files; readers holding it keep reading (unlink semantics) until it is retired and released.</summary>
     public void DeleteFiles(string suffix = "") => DeleteFiles(_disk, Directory, BaseOffset, suffix);

@@ -33,6 +33,7 @@ public sealed class PartitionLog
     private long _deletedBefore;
     private volatile bool _closed;
     private TaskCompletionSource _dataArrived;
+    private readonly FillAheadPolicy _fillAhead;
 
     internal PartitionLog(LogContext context, string topic, int partition, string directory, Func<TopicSettings> settings, bool cleanShutdown)
     {
@@ -54,6 +55,8 @@ public sealed class PartitionLog
         }
         // Everything opened is durable now: recovery synced what it validated, a clean stop synced the rest.
         _groupCommit = new GroupCommit(_logEndOffset, () => LogEndOffset, SyncToDisk, _ => Signal(), OnSyncFailed, context.Scheduler);
+        // A failed fsync of the zeros fails the segment's next sync too: a flush now reports it.
+        _fillAhead = new FillAheadPolicy(context, _ => _groupCommit.Request());
     }
 
     public string Topic { get; }
@@ -117,7 +120,10 @@ public sealed class PartitionLog
             // After a clean shutdown only the active segment is checked batch by batch; after a crash, all are.
             var segment = LogSegment.Open(disk, Directory, baseOffsets[i], validate: !cleanShutdown || i == baseOffsets.Count - 1, _context.Now, _logger);
             segments.Add(segment);
-            if (segment.WasTruncated && i < baseOffsets.Count - 1)
+            // Zeros past a segment's last batch, where the next segment starts right after it, are a
+            // fill that a roll's trim did not get to the disk: nothing of the log is missing.
+            var nothingMissing = segment.CutOnlyZeros && i < baseOffsets.Count - 1 && segment.NextOffset == baseOffsets[i + 1];
+            if (segment.WasTruncated && i < baseOffsets.Count - 1 && !nothingMissing)
             {
                 // A torn segment was never wholly fsynced, so no flush covered anything after it:
                 // later segments hold only unacknowledged, unseen records. Dropping them keeps offsets contiguous.
@@ -180,6 +186,7 @@ public sealed class PartitionLog
                 {
                     var active = RollIfNeeded(settings, batches.Length, baseOffset);
                     active.Append(batches.Span, headers);
+                    _fillAhead.Appended(active, batches.Length, settings.SegmentBytes);
                 }
                 catch (IOException ex)
                 {
@@ -222,8 +229,9 @@ public sealed class PartitionLog
         var tooBig = active.Size + incomingBytes > settings.SegmentBytes;
         var tooOld = _context.Now - active.CreatedAt > TimeSpan.FromMilliseconds(settings.SegmentMs);
         if (!tooBig && !tooOld) return active;
-        // No fsync here, under the lock: the next group commit syncs the old segment's tail, the new
-        // file and the directory entry before it moves the high watermark past them.
+        // No fsync here, under the lock: the next group commit syncs the old segment's tail (and its
+        // trim), the new file and the directory entry before it moves the high watermark past them.
+        active.StopFilling();
         var next = LogSegment.Create(_context.Disk, Directory, nextOffset, _context.Now);
         Volatile.Write(ref _directoryDirty, 1);
         _segments = [.. _segments, next];
@@ -235,6 +243,7 @@ public sealed class PartitionLog
     {
         // Deleted meanwhile: what waits for this flush is not durable and never will be.
         if (_closed) throw new PartitionClosedException($"{Topic}-{Partition} was deleted");
+        _fillAhead.Flushing();
         foreach (var segment in _segments)
         {
             if (!segment.TryAcquire()) continue; // retired meanwhile: nothing of it is needed
@@ -547,6 +556,7 @@ public sealed class PartitionLog
             {
                 try
                 {
+                    _segments[^1].StopFilling();
                     SyncToDisk();
                     foreach (var segment in _segments) segment.SyncIndexes();
                     _producers.Save(_context.Disk, Directory);

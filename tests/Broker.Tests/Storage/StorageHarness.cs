@@ -64,6 +64,15 @@ internal sealed class StorageHarness : IDisposable
         Logs = Open();
     }
 
+    /// <summary>A power cut (simulated disk only): only what was fsynced stays, and a random prefix of the rest.</summary>
+    public void PowerCut(Random random)
+    {
+        Logs.Abandon();
+        SimulationScheduler.Forget();
+        SimulatedDisk.PowerCut(random);
+        Logs = Open();
+    }
+
     public static byte[] Batch(params string[] values) => Batch(0, values);
 
     public static byte[] Batch(long timestamp, params string[] values) =>

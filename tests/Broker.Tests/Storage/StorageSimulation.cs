@@ -29,7 +29,8 @@ internal sealed class SimulationScheduler : StorageScheduler
 /// One seeded run of the storage layer (LogManager, PartitionLog, the group offsets log) on a
 /// <see cref="SimulatedDisk"/>, all on one thread in an order the seed decides: appends with every
 /// acks level (acks=all through an idempotent producer that retries what was not acknowledged),
-/// fetches, group commits, flushes, segment rolls, retention, compaction, topic create and delete,
+/// fetches, group commits, flushes, segment rolls (with zeros written ahead of the log end, as much as
+/// the seed draws), retention, compaction, topic create and delete,
 /// failing fsyncs, process crashes, clean restarts and power cuts, at step boundaries or in the
 /// middle of an operation. After every recovery it checks the durability contract; during the run
 /// it checks that nothing a fetch returned ever changes.
@@ -97,6 +98,10 @@ internal sealed class StorageSimulation
     {
         _seed = seed;
         _random = new Random(seed);
+        // Zeros ahead of the log end: off, a few bytes, most of a segment, more than a segment. Drawn
+        // apart from the steps so that a seed's steps stay what they were before the filler existed.
+        _options.PreallocateBytes = new Random(~seed).Next(4) switch { 0 => 0, 1 => 300, 2 => 1024, _ => 4 * 1024 * 1024 };
+        _history.Add($"PreallocateBytes={_options.PreallocateBytes}");
     }
 
     public int Steps { get; private set; }
