@@ -442,20 +442,34 @@ internal sealed class LogSegment
 
     private static readonly byte[] s_zeros = new byte[FillAheadPolicy.FillChunk];
 
-    /// <summary>
-    /// The segment is no longer written (rolled or closing): stops the filler and cuts the zeros
-    /// past the log end off, so a closed segment ends with its last batch. The cut reaches the disk
-    /// with the next <see cref="Sync"/>; a power cut before that leaves zeros that recovery drops.
-    /// </summary>
+    /// <summary>The segment is no longer written (rolled or closing): no more zeros (see <see cref="TrimZeros"/>).</summary>
     public void StopFilling()
     {
-        lock (_fillGate)
+        lock (_fillGate) _fillStopped = true;
+    }
+
+    /// <summary>
+    /// Cuts the zeros past the log end off a segment that stopped filling, so that a closed segment
+    /// ends with its last batch. Not under the append lock: an ftruncate of 4 MiB of synced zeros
+    /// took ~0.9 ms on the bench's disk. The cut reaches the disk with the segment's next
+    /// <see cref="Sync"/>; a power cut before that leaves zeros that recovery drops.
+    /// </summary>
+    public void TrimZeros()
+    {
+        if (!TryAcquire()) return;
+        try
         {
-            _fillStopped = true;
-            if (_fileEnd <= Size) return;
-            _log.SetLength(Size);
-            _fileEnd = Size;
-            Volatile.Write(ref _trimmedSinceSync, 1);
+            lock (_fillGate)
+            {
+                if (!_fillStopped || _fileEnd <= Size) return;
+                _log.SetLength(Size);
+                _fileEnd = Size;
+                Volatile.Write(ref _trimmedSinceSync, 1);
+            }
+        }
+        finally
+        {
+            Release();
         }
     }
 

@@ -229,9 +229,21 @@ public sealed class PartitionLog
         var tooBig = active.Size + incomingBytes > settings.SegmentBytes;
         var tooOld = _context.Now - active.CreatedAt > TimeSpan.FromMilliseconds(settings.SegmentMs);
         if (!tooBig && !tooOld) return active;
-        // No fsync here, under the lock: the next group commit syncs the old segment's tail (and its
-        // trim), the new file and the directory entry before it moves the high watermark past them.
+        // No fsync here, under the lock: the next group commit syncs the old segment's tail, the new
+        // file and the directory entry before it moves the high watermark past them. Its zeros are
+        // cut off on a flush thread (a clean stop cuts them if that has not run yet).
         active.StopFilling();
+        _context.Scheduler.Schedule(() =>
+        {
+            try
+            {
+                active.TrimZeros();
+            }
+            catch (IOException ex)
+            {
+                _logger.LogWarning(ex, "Could not cut the zeros off {Topic}-{Partition}'s rolled segment; the next start drops them", Topic, Partition);
+            }
+        });
         var next = LogSegment.Create(_context.Disk, Directory, nextOffset, _context.Now);
         Volatile.Write(ref _directoryDirty, 1);
         _segments = [.. _segments, next];
@@ -556,7 +568,11 @@ public sealed class PartitionLog
             {
                 try
                 {
-                    _segments[^1].StopFilling();
+                    foreach (var segment in _segments)
+                    {
+                        segment.StopFilling();
+                        segment.TrimZeros();
+                    }
                     SyncToDisk();
                     foreach (var segment in _segments) segment.SyncIndexes();
                     _producers.Save(_context.Disk, Directory);
