@@ -103,12 +103,17 @@ public sealed class CompactionTests
                 }
             }
         }
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (broker.Output.Split("Compaction removed").Length < 10 && DateTime.UtcNow < deadline) await Task.Delay(50);
-        await stop.CancelAsync();
-        await Task.WhenAll(consumers);
+        try
+        {
+            await Eventually.TrueAsync(() => broker.Output.Split("Compaction removed").Length >= 10, "compaction ran 10 times while consumers read",
+                TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(consumers);
+        }
 
-        Assert.True(broker.Output.Split("Compaction removed").Length >= 10, "compaction ran fewer than 10 times while consumers read");
         Assert.True(Interlocked.Read(ref consumed) > 1000, $"consumers read only {consumed} records");
         Assert.Empty(clientErrors);
         Assert.DoesNotContain("Closing Kafka connection", broker.Output);

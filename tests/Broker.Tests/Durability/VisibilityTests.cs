@@ -55,11 +55,17 @@ public sealed class VisibilityTests
             await producer.ProduceAsync("visible", new Message<Null, string> { Value = value });
             sent[value] = (start, clock.Elapsed);
         }
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        // received also holds the warm-up record: wait for every one sent besides it.
-        while (received.Count < sent.Count + 1 && DateTime.UtcNow < deadline) await Task.Delay(20);
-        await stop.CancelAsync();
-        await consumer;
+        try
+        {
+            // received also holds the warm-up record: wait for every one sent besides it.
+            await Eventually.TrueAsync(() => received.Count >= sent.Count + 1, $"the consumer got all {sent.Count} records",
+                TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(20));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await consumer;
+        }
 
         Assert.Equal(sent.Keys.Append("warm-up").Order(), received.Keys.Order());
         foreach (var (value, (start, answered)) in sent)
