@@ -45,7 +45,7 @@ internal sealed class FillAheadPolicy(LogContext context, Action<IOException> fi
 
     private void Fill(LogSegment active, long ahead, long segmentBytes)
     {
-        bool more;
+        var more = false;
         try
         {
             more = active.FillAhead(ahead, segmentBytes, Chunk);
@@ -53,10 +53,12 @@ internal sealed class FillAheadPolicy(LogContext context, Action<IOException> fi
         catch (IOException ex)
         {
             fillFailed(ex);
-            more = false;
         }
-        if (more) context.Scheduler.Schedule(() => Fill(active, ahead, segmentBytes));
-        else Volatile.Write(ref _scheduled, 0);
+        finally
+        {
+            if (more) context.Scheduler.Schedule(() => Fill(active, ahead, segmentBytes));
+            else Volatile.Write(ref _scheduled, 0);
+        }
     }
 
     /// <summary>Called by each group commit before it syncs: measures how much one covers.</summary>
