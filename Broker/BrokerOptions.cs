@@ -88,8 +88,9 @@ public sealed class BrokerOptions
 
     /// <summary>
     /// Partitions the broker holds at most, over all topics. Each keeps its segments' files open
-    /// (three per segment), so without a cap one CreateTopics could spend every file descriptor of
-    /// the process and leave every other client with "too many open files".
+    /// (three for the segment being written, one for each older one), so without a cap one
+    /// CreateTopics could spend every file descriptor of the process and leave every other client
+    /// with "too many open files".
     /// </summary>
     public int MaxPartitions { get; set; } = 2000;
 

@@ -90,6 +90,7 @@ internal static class LogCleaner
             return 0;
         }
         disk.SyncDirectory(log.Directory);
+        replacement.Seal();
         return removed;
     }
 

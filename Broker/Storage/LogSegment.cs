@@ -475,6 +475,26 @@ internal sealed class LogSegment
 
     public void SyncIndexes() => _index.Flush();
 
+    /// <summary>
+    /// The segment is no longer written (rolled, or not the last one when opened, or a compacted
+    /// replacement): its zeros are cut off and its index files synced and closed, so it keeps one
+    /// file open, not three. Not under the append lock: both may fsync.
+    /// </summary>
+    public void Seal()
+    {
+        StopFilling();
+        if (!TryAcquire()) return; // retired meanwhile: its files are closed
+        try
+        {
+            TrimZeros();
+            _index.Seal();
+        }
+        finally
+        {
+            Release();
+        }
+    }
+
     /// <summary>Takes a reader's reference; false when the segment was retired and closed meanwhile.</summary>
     public bool TryAcquire()
     {

@@ -136,6 +136,7 @@ public sealed class PartitionLog
             }
         }
         disk.SyncDirectory(Directory);
+        foreach (var older in segments.SkipLast(1)) older.Seal();
         return [.. segments];
     }
 
@@ -230,18 +231,19 @@ public sealed class PartitionLog
         var tooOld = _context.Now - active.CreatedAt > TimeSpan.FromMilliseconds(settings.SegmentMs);
         if (!tooBig && !tooOld) return active;
         // No fsync here, under the lock: the next group commit syncs the old segment's tail, the new
-        // file and the directory entry before it moves the high watermark past them. Its zeros are
-        // cut off on a flush thread (a clean stop cuts them if that has not run yet).
+        // file and the directory entry before it moves the high watermark past them. The old one is
+        // sealed (its zeros cut off, its index files synced and closed) on a flush thread; a clean
+        // stop cuts the zeros if that has not run yet.
         active.StopFilling();
         _context.Scheduler.Schedule(() =>
         {
             try
             {
-                active.TrimZeros();
+                active.Seal();
             }
             catch (IOException ex)
             {
-                _logger.LogWarning(ex, "Could not cut the zeros off {Topic}-{Partition}'s rolled segment; the next start drops them", Topic, Partition);
+                _logger.LogWarning(ex, "Could not seal {Topic}-{Partition}'s rolled segment {Segment}; the next start checks it", Topic, Partition, LogSegment.FileStem(active.BaseOffset));
             }
         });
         var next = LogSegment.Create(_context.Disk, Directory, nextOffset, _context.Now);

@@ -7,7 +7,9 @@ namespace Shop.Broker.Storage;
 /// A segment's sparse indexes, in Kafka's file formats: <c>.index</c> holds (relative offset int32,
 /// position int32) and <c>.timeindex</c> (timestamp int64, relative offset int32), one entry every
 /// <see cref="IndexIntervalBytes"/> of log. Kept in memory and appended to the files; the files are
-/// a cache: recovery rebuilds them from the log when they are missing or inconsistent.
+/// a cache: recovery rebuilds them from the log when they are missing or inconsistent. Once the
+/// segment is no longer written the files are synced and closed (<see cref="Seal"/>): lookups need
+/// only the memory, and a broker with thousands of segments keeps one file open for each, not three.
 /// </summary>
 internal sealed class SegmentIndex : IDisposable
 {
@@ -19,8 +21,11 @@ internal sealed class SegmentIndex : IDisposable
     private readonly List<(long Timestamp, int RelativeOffset)> _times = [];
     private readonly IDiskFile _offsetFile;
     private readonly IDiskFile _timeFile;
+    private readonly Lock _files = new();
     private long _lastIndexedPosition = -IndexIntervalBytes;
     private long _maxTimestampIndexed = long.MinValue;
+    private bool _dirty; // written since the last sync
+    private bool _sealed; // the files are closed
 
     private SegmentIndex(IDiskFile offsetFile, IDiskFile timeFile)
     {
@@ -71,17 +76,23 @@ internal sealed class SegmentIndex : IDisposable
         {
             _offsets.Add((relativeOffset, (int)position));
         }
-        BinaryPrimitives.WriteInt32BigEndian(entry, relativeOffset);
-        BinaryPrimitives.WriteInt32BigEndian(entry[4..], (int)position);
-        _offsetFile.Write(entry[..OffsetEntrySize], (long)(_offsets.Count - 1) * OffsetEntrySize);
-        _lastIndexedPosition = position;
-        if (maxTimestamp > _maxTimestampIndexed)
+        lock (_files)
         {
-            lock (_offsets) _times.Add((maxTimestamp, relativeOffset));
-            BinaryPrimitives.WriteInt64BigEndian(entry, maxTimestamp);
-            BinaryPrimitives.WriteInt32BigEndian(entry[8..], relativeOffset);
-            _timeFile.Write(entry, (long)(_times.Count - 1) * TimeEntrySize);
-            _maxTimestampIndexed = maxTimestamp;
+            // Only the segment being written (or rebuilt) adds entries, and its files are open.
+            if (_sealed) throw new InvalidOperationException("an entry was added to a sealed segment index");
+            BinaryPrimitives.WriteInt32BigEndian(entry, relativeOffset);
+            BinaryPrimitives.WriteInt32BigEndian(entry[4..], (int)position);
+            _offsetFile.Write(entry[..OffsetEntrySize], (long)(_offsets.Count - 1) * OffsetEntrySize);
+            _lastIndexedPosition = position;
+            _dirty = true;
+            if (maxTimestamp > _maxTimestampIndexed)
+            {
+                lock (_offsets) _times.Add((maxTimestamp, relativeOffset));
+                BinaryPrimitives.WriteInt64BigEndian(entry, maxTimestamp);
+                BinaryPrimitives.WriteInt32BigEndian(entry[8..], relativeOffset);
+                _timeFile.Write(entry, (long)(_times.Count - 1) * TimeEntrySize);
+                _maxTimestampIndexed = maxTimestamp;
+            }
         }
     }
 
@@ -116,15 +127,44 @@ internal sealed class SegmentIndex : IDisposable
         }
     }
 
+    /// <summary>fsyncs the files if anything was written to them since the last time; nothing once sealed (they were synced then).</summary>
     public void Flush()
     {
-        _offsetFile.Sync();
-        _timeFile.Sync();
+        lock (_files)
+        {
+            if (_sealed || !_dirty) return;
+            _offsetFile.Sync();
+            _timeFile.Sync();
+            _dirty = false;
+        }
+    }
+
+    /// <summary>The segment is no longer written: syncs what is unsynced and closes the files; lookups go on from memory.</summary>
+    public void Seal()
+    {
+        lock (_files)
+        {
+            if (_sealed) return;
+            if (_dirty)
+            {
+                _offsetFile.Sync();
+                _timeFile.Sync();
+                _dirty = false;
+            }
+            _sealed = true;
+            _offsetFile.Dispose();
+            _timeFile.Dispose();
+        }
     }
 
     public void Dispose()
     {
-        _offsetFile.Dispose();
-        _timeFile.Dispose();
+        lock (_files)
+        {
+            if (_sealed) return;
+            _sealed = true;
+            _offsetFile.Dispose();
+            _timeFile.Dispose();
+        }
     }
 }
