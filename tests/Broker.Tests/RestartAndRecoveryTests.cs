@@ -45,6 +45,13 @@ public sealed class RestartAndRecoveryTests
     private static string ActiveLog(BrokerProcess broker, string topic) =>
         Directory.EnumerateFiles(Path.Combine(broker.DataDir, $"{topic}-0"), "*.log").Order().Last();
 
+    /// <summary>A segment file's length and where its batches end, read beside the broker that writes it.</summary>
+    private static (long Length, long End) LengthAndEnd(string log)
+    {
+        using var file = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return (file.Length, EndOfBatches(file));
+    }
+
     /// <summary>Where the batches of a segment file end: walks their length fields up to the first zero one.</summary>
     private static long EndOfBatches(FileStream file)
     {
@@ -103,13 +110,12 @@ public sealed class RestartAndRecoveryTests
         await using var broker = await BrokerProcess.StartAsync();
         await ProduceAsync(broker, "ahead", 0, 10);
         var log = ActiveLog(broker, "ahead");
-        long Length() { using var file = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite); return file.Length; }
-        long End() { using var file = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite); return EndOfBatches(file); }
-        await Eventually.TrueAsync(() => Length() > End(), "zeros written past the last batch");
+        await Eventually.TrueAsync(() => LengthAndEnd(log) is var (length, end) && length > end, "zeros written past the last batch");
 
         await broker.StopAsync();
 
-        Assert.Equal(End(), Length());
+        var (length, end) = LengthAndEnd(log);
+        Assert.Equal(end, length);
         await broker.StartAsync();
         Assert.Equal(Enumerable.Range(0, 10).Select(i => $"v{i}"), ReadAll(broker, "ahead"));
     }
@@ -120,9 +126,7 @@ public sealed class RestartAndRecoveryTests
         await using var broker = await BrokerProcess.StartAsync();
         await ProduceAsync(broker, "killed", 0, 10);
         var log = ActiveLog(broker, "killed");
-        long Length() { using var file = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite); return file.Length; }
-        long End() { using var file = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite); return EndOfBatches(file); }
-        await Eventually.TrueAsync(() => Length() > End(), "zeros written past the last batch");
+        await Eventually.TrueAsync(() => LengthAndEnd(log) is var (length, end) && length > end, "zeros written past the last batch");
 
         await broker.KillAsync();
         await broker.StartAsync();
