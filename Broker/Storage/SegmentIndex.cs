@@ -36,8 +36,9 @@ internal sealed class SegmentIndex : IDisposable
     public int EntryCount { get { lock (_offsets) return _offsets.Count; } }
 
     /// <summary>Opens the files empty, to be filled by <see cref="MaybeAdd"/> (new segment or rebuild).</summary>
+    /// <remarks>Dirty from the start: <see cref="FileMode.Create"/> may have truncated old files, which the next <see cref="Flush"/> must make durable too.</remarks>
     public static SegmentIndex CreateEmpty(IDisk disk, string offsetPath, string timePath) =>
-        new(disk.Open(offsetPath, FileMode.Create), disk.Open(timePath, FileMode.Create));
+        new(disk.Open(offsetPath, FileMode.Create), disk.Open(timePath, FileMode.Create)) { _dirty = true };
 
     /// <summary>Loads existing files; null when they are missing or not consistent with a log of <paramref name="logSize"/> bytes.</summary>
     public static SegmentIndex? TryLoad(IDisk disk, string offsetPath, string timePath, long logSize)
