@@ -473,11 +473,9 @@ internal sealed class LogSegment
         }
     }
 
-    public void SyncIndexes() => _index.Flush();
-
     /// <summary>
-    /// The segment is no longer written (rolled, or not the last one when opened, or a compacted
-    /// replacement): its zeros are cut off and its index files synced and closed, so it keeps one
+    /// The segment is no longer written (rolled, not the last one when opened, a compacted
+    /// replacement, or the broker stopping): its zeros are cut off and its index files synced and closed, so it keeps one
     /// file open, not three. Not under the append lock: both may fsync.
     /// </summary>
     public void Seal()

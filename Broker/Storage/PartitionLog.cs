@@ -570,13 +570,9 @@ public sealed class PartitionLog
             {
                 try
                 {
-                    foreach (var segment in _segments)
-                    {
-                        segment.StopFilling();
-                        segment.TrimZeros();
-                    }
+                    // Each segment's zeros cut and its indexes synced, then the logs (and the cuts) synced.
+                    foreach (var segment in _segments) segment.Seal();
                     SyncToDisk();
-                    foreach (var segment in _segments) segment.SyncIndexes();
                     _producers.Save(_context.Disk, Directory);
                 }
                 catch (IOException ex)

@@ -143,19 +143,8 @@ internal sealed class SegmentIndex : IDisposable
     /// <summary>The segment is no longer written: syncs what is unsynced and closes the files; lookups go on from memory.</summary>
     public void Seal()
     {
-        lock (_files)
-        {
-            if (_sealed) return;
-            if (_dirty)
-            {
-                _offsetFile.Sync();
-                _timeFile.Sync();
-                _dirty = false;
-            }
-            _sealed = true;
-            _offsetFile.Dispose();
-            _timeFile.Dispose();
-        }
+        Flush();
+        Dispose();
     }
 
     public void Dispose()
