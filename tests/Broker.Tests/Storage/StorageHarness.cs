@@ -56,20 +56,17 @@ internal sealed class StorageHarness : IDisposable
     }
 
     /// <summary>kill -9 (simulated disk only): nothing is closed, the page cache stays.</summary>
-    public void Crash()
-    {
-        Logs.Abandon();
-        SimulationScheduler.Forget();
-        SimulatedDisk.Crash();
-        Logs = Open();
-    }
+    public void Crash() => RestartAfter(SimulatedDisk.Crash);
 
     /// <summary>A power cut (simulated disk only): only what was fsynced stays, and a random prefix of the rest.</summary>
-    public void PowerCut(Random random)
+    public void PowerCut(Random random) => RestartAfter(() => SimulatedDisk.PowerCut(random));
+
+    /// <summary>Drops the logs without closing anything and the background work not yet run, lets the disk lose what it loses, and starts again.</summary>
+    private void RestartAfter(Action lose)
     {
         Logs.Abandon();
         SimulationScheduler.Forget();
-        SimulatedDisk.PowerCut(random);
+        lose();
         Logs = Open();
     }
 
