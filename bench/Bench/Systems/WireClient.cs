@@ -37,12 +37,12 @@ public sealed class WireConnection : IAsyncDisposable
     }
 
     /// <summary>
-    /// Keeps <paramref name="window"/> Produce requests in flight for <paramref name="duration"/>,
-    /// each carrying <paramref name="batchesPerPartition"/> (one batch per partition), and waits for
-    /// every answer. Latencies are from a request's send to its answer.
+    /// Keeps <paramref name="window"/> Produce requests in flight for <paramref name="duration"/> or until
+    /// <paramref name="maxBytes"/> were sent, each carrying <paramref name="batchesPerPartition"/> (one batch
+    /// per partition), and waits for every answer. Latencies are from a request's send to its answer.
     /// </summary>
     public async Task<ProduceRun> ProduceAsync(string topic, byte[][] batchesPerPartition, short acks, int window, TimeSpan duration,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, long maxBytes = long.MaxValue)
     {
         var frame = ProduceFrame(topic, batchesPerPartition, acks);
         var bytesPerRequest = batchesPerPartition.Sum(b => (long)b.Length);
@@ -79,7 +79,7 @@ public sealed class WireConnection : IAsyncDisposable
             return answered;
         }, cancellationToken);
 
-        for (var correlationId = 1; watch.Elapsed < duration; correlationId++)
+        for (var correlationId = 1; watch.Elapsed < duration && (long)sent * bytesPerRequest < maxBytes; correlationId++)
         {
             await slots.WaitAsync(cancellationToken);
             if (receiver.IsFaulted) break;
