@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using Aspire.Hosting;
@@ -94,6 +95,7 @@ public sealed class ShopWorkload : IWorkload
             figures.Add(new Figure(Name, System, $"order → Completed p99 at {rate}/s", p99 / 1000, "ms",
                 Target: rate == 200 ? "≤ 50 ms" : null, TargetMet: rate == 200 ? p99 <= 50_000 : null));
             figures.AddRange(Hops(Name, rate, result, outcomes));
+            if (Environment.GetEnvironmentVariable("BENCH_SHOP_ORDERS_CSV") is { Length: > 0 } folder) WriteOrders(folder, rate, result, outcomes);
             foreach (var (process, percent) in cpu.OrderBy(c => c.Key))
             {
                 var isBrokerAt100 = rate == 100 && process == "broker";
@@ -147,6 +149,26 @@ public sealed class ShopWorkload : IWorkload
             }
             previous = type;
         }
+    }
+
+    /// <summary>
+    /// Every order of a phase, one line each: when it was posted and when each event of its path was
+    /// seen, in ms since the phase's first order (−1: never seen); the first line's comment gives that
+    /// moment on CLOCK_MONOTONIC, to line the orders up with other probes. Tails come in episodes that
+    /// hit every hop at once (2026-12-08): this is how to see them.
+    /// </summary>
+    private static void WriteOrders(string folder, int rate, PhaseResult result, OutcomeWatcher outcomes)
+    {
+        var first = result.Placed.Min(p => p.Started);
+        string Ms(long at) => (at == 0 ? -1 : Stopwatch.GetElapsedTime(first, at).TotalMilliseconds).ToString("F1", CultureInfo.InvariantCulture);
+        var lines = new List<string>
+        {
+            $"# first order at CLOCK_MONOTONIC {(first / (double)Stopwatch.Frequency).ToString("F4", CultureInfo.InvariantCulture)} s",
+            string.Join(",", ["order_id", "POST", .. OrderPath]),
+        };
+        lines.AddRange(result.Placed.OrderBy(p => p.Started).Select(p =>
+            string.Join(",", [p.OrderId, Ms(p.Started), .. OrderPath.Select(type => Ms(outcomes.Seen.GetValueOrDefault((p.OrderId, type))))])));
+        File.WriteAllLines(Path.Combine(folder, $"orders-at-{rate}.csv"), lines);
     }
 
     private sealed record Accepted(string OrderId);
