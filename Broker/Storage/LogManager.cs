@@ -124,11 +124,12 @@ public sealed partial class LogManager : IDisposable
         return TopicLog.Load(_context, name, metadata, expected, clean);
     }
 
+    /// <summary>No log file of the folder holds a byte other than zero (zeros may be written ahead of a log's end).</summary>
     private bool HoldsNoRecords(string directory) =>
         _context.Disk.FileNames(directory).Where(n => n.EndsWith(".log", StringComparison.Ordinal)).All(n =>
         {
             using var file = _context.Disk.Open(Path.Combine(directory, n), FileMode.Open);
-            return file.Length == 0;
+            return LogSegment.IsAllZeros(file, 0, file.Length);
         });
 
     private void RemoveFolders(string name, IEnumerable<int> partitions)

@@ -176,7 +176,8 @@ internal sealed class LogSegment
     /// <summary>What recovery cut was zeros only: written ahead by <see cref="FillAhead"/>, or appended and lost whole.</summary>
     public bool CutOnlyZeros { get; private init; }
 
-    private static bool IsAllZeros(IDiskFile log, long from, long to)
+    /// <summary>Bytes <paramref name="from"/> .. <paramref name="to"/> of <paramref name="log"/> are all zero: no batch starts there.</summary>
+    internal static bool IsAllZeros(IDiskFile log, long from, long to)
     {
         var buffer = new byte[64 * 1024];
         for (var position = from; position < to; position += buffer.Length)

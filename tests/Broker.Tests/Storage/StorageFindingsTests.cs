@@ -203,6 +203,26 @@ public sealed class StorageFindingsTests
     }
 
     [Fact]
+    public void A_creation_cut_short_is_cleared_at_start_even_when_its_log_holds_zeros_written_ahead()
+    {
+        using var storage = StorageHarness.Simulated();
+        storage.Logs.CreateTopic("half", 1, NoConfigs);
+        storage.SimulationScheduler.RunAll();
+        storage.Logs.Dispose();
+        // As a creation cut short before topic.json, with a log that holds only zeros (as written ahead of a log's end).
+        storage.Disk.DeleteFile("/sim/data/half-0/topic.json");
+        var log = storage.Disk.FileNames("/sim/data/half-0").Single(n => n.EndsWith(".log", StringComparison.Ordinal));
+        using (var file = storage.Disk.Open($"/sim/data/half-0/{log}", FileMode.Open)) file.Write(new byte[4096], 0);
+
+        storage.Restart();
+
+        Assert.False(storage.Logs.TryGetTopic("half", out _));
+        Assert.Empty(storage.Logs.UnavailableTopics);
+        Assert.False(storage.Disk.DirectoryExists("/sim/data/half-0"));
+        storage.Logs.CreateTopic("half", 1, NoConfigs); // the name is free again
+    }
+
+    [Fact]
     public void Producer_ids_are_never_handed_out_twice_across_restarts_and_power_cuts()
     {
         using var storage = StorageHarness.Simulated();
