@@ -67,27 +67,27 @@ public sealed class WireWorkloads : IWorkload
             Add("durable produce latency p99 (no roll)", steady.Latency.Percentile(99), "µs");
             Add("durable produce latency p99.9 (no roll)", steady.Latency.Percentile(99.9), "µs");
 
-            // A fixed volume, with dd conv=fdatasync of the same volume just before and just after: this
-            // disk's bandwidth depends on how much is written (a 512 MiB dd rides a burst a 4 GiB one does
-            // not), so the `machine` figure is no reference for a run that writes gigabytes.
+            // A fixed volume, beside dd conv=fdatasync of the same volume just before and just after, and the
+            // `machine` figure (512 MiB): the reference is the fastest of the three. A buffered write's bandwidth
+            // here depends on its volume (the page cache, not the disk: see DirectWrite), so each alone may flatter.
             var kib = Batches(1, 1_000_000, 1024);
             var volume = settings.Scale(3L << 30, 256L << 20);
-            progress.Report($"{system}: dd conv=fdatasync of {volume >> 20} MiB, the reference before the 1 MB run");
+            progress.Report($"{system}: dd conv=fdatasync of {volume >> 20} MiB, a reference before the 1 MB run");
             var ddBefore = MachineLimits.DurableWrite(settings.ScratchDir, volume);
             progress.Report($"{system}: produce {volume >> 20} MiB of 1 KiB records, acks=all, flush always, 1 MB batches, 8 in flight");
             var (big, bigUse) = await WithRuntimeAsync(broker,
                 () => ProduceAsync(broker, "durable-1m", kib, -1, 8, TimeSpan.FromMinutes(2), cancellationToken, volume), cancellationToken);
-            progress.Report($"{system}: dd conv=fdatasync of {volume >> 20} MiB, the reference after the 1 MB run");
+            progress.Report($"{system}: dd conv=fdatasync of {volume >> 20} MiB, a reference after the 1 MB run");
             var ddAfter = MachineLimits.DurableWrite(settings.ScratchDir, volume);
-            var disk = Math.Max(ddBefore, ddAfter);
             Add(SameVolumeBefore, ddBefore, "MB/s");
             Add(SameVolumeAfter, ddAfter, "MB/s");
             progress.Report($"{system}: the same volume with O_DIRECT (dd oflag=direct conv=fdatasync): the disk without the page cache");
             Add("write + fdatasync of the 1 MB run's volume, O_DIRECT (no page cache)", MachineLimits.DirectWrite(settings.ScratchDir, volume), "MB/s");
+            var disk = Math.Max(Math.Max(ddBefore, ddAfter), dd?.Value ?? 0);
             var ddRatio = big.MegabytesPerSecond / disk;
             figures.Add(new Figure(Name, system, "durable produce 1 KiB, 1 MB batches", big.MegabytesPerSecond, "MB/s",
-                "write + fdatasync of the same volume, the faster of before and after", ddRatio, "≥ 0.8", ddRatio >= 0.8,
-                $"{volume >> 20} MiB; dd {ddBefore:N0} before, {ddAfter:N0} after; the `machine` figure (512 MiB): {dd?.Value:N0} MB/s"));
+                "dd conv=fdatasync, the fastest in the run", ddRatio, "≥ 0.8", ddRatio >= 0.8,
+                $"{volume >> 20} MiB against dd of {disk:N0} MB/s, the fastest of: 512 MiB in `machine` {dd?.Value:N0}, {volume >> 20} MiB just before {ddBefore:N0}, just after {ddAfter:N0}"));
             AddAllocation(Add, "durable produce 1 KiB", bigUse, big.Bytes);
 
             progress.Report($"{system}: produce 1 KiB, acks=all, flush always, 16 KB batches, 5 in flight (the Java client's defaults)");
