@@ -61,8 +61,8 @@ public sealed partial class MachineLimits : IWorkload
 
     /// <summary>
     /// <c>dd conv=fdatasync</c> of <paramref name="totalBytes"/> into a file of its own in <paramref name="folder"/>,
-    /// deleted after: the disk's durable bandwidth for exactly the volume a run wrote. This disk's bandwidth
-    /// depends on the volume (2026-12-08: 512 MiB at 1.6–1.8 GB/s, 4 GiB at 204 MB/s in the same minute).
+    /// deleted after: what a buffered durable write of exactly the volume a run wrote gets. Here that depends on
+    /// the volume, through the page cache (2026-12-08: 512 MiB at 1.6–1.8 GB/s, 4 GiB at 204 MB/s in the same minute).
     /// </summary>
     public static double DurableWrite(string folder, long totalBytes)
     {

@@ -79,8 +79,8 @@ public sealed class WireWorkloads : IWorkload
                 () => ProduceAsync(broker, "durable-1m", kib, -1, 8, TimeSpan.FromMinutes(2), cancellationToken, volume), cancellationToken);
             progress.Report($"{system}: dd conv=fdatasync of {volume >> 20} MiB, a reference after the 1 MB run");
             var ddAfter = MachineLimits.DurableWrite(settings.ScratchDir, volume);
-            Add(SameVolumeBefore, ddBefore, "MB/s");
-            Add(SameVolumeAfter, ddAfter, "MB/s");
+            Add("write + fdatasync of the 1 MB run's volume, just before it", ddBefore, "MB/s");
+            Add("write + fdatasync of the 1 MB run's volume, just after it", ddAfter, "MB/s");
             progress.Report($"{system}: the same volume with O_DIRECT (dd oflag=direct conv=fdatasync): the disk without the page cache");
             Add("write + fdatasync of the 1 MB run's volume, O_DIRECT (no page cache)", MachineLimits.DirectWrite(settings.ScratchDir, volume), "MB/s");
             var disk = Math.Max(Math.Max(ddBefore, ddAfter), dd?.Value ?? 0);
@@ -138,9 +138,6 @@ public sealed class WireWorkloads : IWorkload
         }
         return figures;
     }
-
-    private const string SameVolumeBefore = "write + fdatasync of the 1 MB run's volume, just before it";
-    private const string SameVolumeAfter = "write + fdatasync of the 1 MB run's volume, just after it";
 
     /// <summary>The metric name of the end-to-end rows: produce to fetch with our own frames at both ends.</summary>
     public const string EndToEnd = "end-to-end (wire clients)";
