@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 
@@ -22,15 +23,30 @@ public sealed class LongPollTests
         await producer.ProduceAsync("trickle", new Message<Null, byte[]> { Value = new byte[200] });
         Assert.Null(consumer.Consume(TimeSpan.FromSeconds(1))); // 200 B of the 4,000 asked for: the fetch goes on waiting
 
-        // One by one, each its own request, each waking the waiting fetch: together past 4,000 B.
-        for (var i = 1; i < 30; i++) await producer.ProduceAsync("trickle", new Message<Null, byte[]> { Value = new byte[200] });
-        var received = 0;
-        var deadline = DateTime.UtcNow.AddSeconds(30); // half the fetch's max wait: only the bytes can have answered it
-        while (received < 30 && DateTime.UtcNow < deadline)
+        // One by one, each its own request, each waking the waiting fetch: together past 4,000 B. Each
+        // record is a batch of 270 B, so 15 of them answer the fetch, and none comes before the 15th
+        // is written, which is after the producer has the answer to the 14th (records 0..13: 3,780 B).
+        // The records after the answer may wait in the next fetch for 4,000 B more: not counted.
+        var firstSeen = 0L;
+        var reading = Task.Run(() =>
         {
-            if (consumer.Consume(TimeSpan.FromMilliseconds(500)) is not null) received++;
+            var received = 0;
+            var deadline = DateTime.UtcNow.AddSeconds(30); // half the fetch's max wait: only the bytes can answer it
+            while (received < 15 && DateTime.UtcNow < deadline)
+            {
+                if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is null) continue;
+                if (received++ == 0) firstSeen = Stopwatch.GetTimestamp();
+            }
+            return received;
+        });
+        var acknowledged = new long[30];
+        for (var i = 1; i < 30; i++)
+        {
+            await producer.ProduceAsync("trickle", new Message<Null, byte[]> { Value = new byte[200] });
+            acknowledged[i] = Stopwatch.GetTimestamp();
         }
-        Assert.Equal(30, received);
+        Assert.Equal(15, await reading);
+        Assert.True(firstSeen > acknowledged[13], "the fetch was answered before 4,000 B had come");
     }
 
     [Fact]
