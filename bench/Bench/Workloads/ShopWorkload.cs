@@ -180,15 +180,18 @@ public sealed class ShopWorkload : IWorkload
         total_price = 100m,
     };
 
+    /// <summary>One instance for every answer.</summary>
+    private static readonly global::System.Text.Json.JsonSerializerOptions SnakeCase = new()
+    {
+        PropertyNamingPolicy = global::System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+    };
+
     private static async Task<(string OrderId, long Started)> PlaceAsync(HttpClient webshop, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         using var response = await webshop.PostAsJsonAsync("/api/orders", OrderBody, cancellationToken);
         response.EnsureSuccessStatusCode();
-        var accepted = await response.Content.ReadFromJsonAsync<Accepted>(new global::System.Text.Json.JsonSerializerOptions
-        {
-            PropertyNamingPolicy = global::System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
-        }, cancellationToken);
+        var accepted = await response.Content.ReadFromJsonAsync<Accepted>(SnakeCase, cancellationToken);
         return (accepted!.OrderId, started);
     }
 
