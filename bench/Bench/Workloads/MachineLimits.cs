@@ -94,13 +94,7 @@ public sealed partial class MachineLimits : IWorkload
             var fd = open(file, OpenWriteOnly | OpenCreate | OpenTruncate | OpenDirect, 420 /* 0644 */);
             if (fd < 0) throw new IOException($"open O_DIRECT failed: errno {Marshal.GetLastPInvokeError()}");
             using var handle = new SafeFileHandle(fd, ownsHandle: true);
-            var watch = Stopwatch.StartNew();
-            for (long offset = 0; offset < totalBytes; offset += chunk)
-            {
-                RandomAccess.Write(handle, span, offset);
-            }
-            Fdatasync(handle);
-            return Rate.MegabytesPerSecond(totalBytes, watch.Elapsed);
+            return TimedWrites(handle, span, totalBytes, sync: true);
         }
         finally
         {
@@ -123,6 +117,12 @@ public sealed partial class MachineLimits : IWorkload
         Random.Shared.NextBytes(chunk);
         File.Delete(path);
         using var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write);
+        return TimedWrites(handle, chunk, totalBytes, sync);
+    }
+
+    /// <summary>Writes <paramref name="chunk"/> again and again from offset 0 up to <paramref name="totalBytes"/>, then fdatasync if asked: MB/s.</summary>
+    private static double TimedWrites(SafeFileHandle handle, ReadOnlySpan<byte> chunk, long totalBytes, bool sync)
+    {
         var watch = Stopwatch.StartNew();
         for (long offset = 0; offset < totalBytes; offset += chunk.Length)
         {
